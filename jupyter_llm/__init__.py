@@ -1,0 +1,71 @@
+"""jupyter-llm: call the models behind an OpenAI-compatible gateway from Jupyter.
+
+In a notebook::
+
+    %load_ext jupyter_llm
+
+    %%llm -m qwen3-32b
+    Explain what {df.shape} means for this data frame.
+
+From Python::
+
+    import jupyter_llm
+    reply = jupyter_llm.ask("Name three prime numbers.", display=False)
+
+Heavy modules (openai, pandas, ipywidgets) load on first use, so ``%load_ext`` is instant.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+__version__ = "0.1.0"
+
+__all__ = ["session", "ask", "Reply", "errors", "load_ipython_extension", "__version__"]
+
+if TYPE_CHECKING:
+    from . import errors
+    from .api import ask
+    from .config import Session
+    from .reply import Reply
+
+    session: Session
+
+_LAZY = {
+    "ask": ("api", "ask"),
+    "Reply": ("reply", "Reply"),
+    "errors": ("errors", None),
+}
+
+
+def __getattr__(name: str):
+    if name == "session":
+        from .config import Session
+
+        value = Session()
+    elif name in _LAZY:
+        module, attr = _LAZY[name]
+        module = importlib.import_module(f".{module}", __name__)
+        value = module if attr is None else getattr(module, attr)
+    else:
+        raise AttributeError(f"module 'jupyter_llm' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
+
+def load_ipython_extension(ipython) -> None:
+    """Register the magics: ``%load_ext jupyter_llm``."""
+    from .magics import register
+
+    register(ipython)
+
+
+def unload_ipython_extension(ipython) -> None:
+    """Remove what ``load_ipython_extension`` installed (``%unload_ext jupyter_llm``)."""
+    from .magics import unregister
+
+    unregister(ipython)

@@ -1,0 +1,283 @@
+"""The one session configuration object that magics, widgets and the Python API share.
+
+Sources, lowest priority first: built-in defaults < the TOML config file < environment
+variables < ``%llm_config`` or attribute assignment < per-call arguments. Widgets bind
+to the traits, so a change made anywhere is seen everywhere.
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from traitlets import Bool, CaselessStrEnum, Dict, Float, HasTraits, Int, Unicode, validate
+
+from . import errors
+
+#: Settings that ``%llm_config k=v`` and the config file may set, with a one-line help each.
+SETTINGS = {
+    "base_url": "gateway URL, e.g. https://gateway.example.org/v1",
+    "api_key": "API key (set it with a hidden prompt: %llm_config api_key)",
+    "auth": "'bearer' (Authorization: Bearer KEY) or 'raw' (Authorization: KEY, as the gateway manual shows)",
+    "model": "default chat model",
+    "think": "None = the model's default, True = think, False = switch thinking off",
+    "soft_think_switch": "also append /no_think or /think to the prompt (for gateways that drop chat_template_kwargs)",
+    "temperature": "sampling temperature (None = the server's default)",
+    "max_tokens": "cap on generated tokens, reasoning included (None = no cap)",
+    "timeout": "seconds to wait for the first byte and between chunks",
+    "max_retries": "retries on 429, 5xx and connection errors",
+    "extra_headers": "extra HTTP headers sent with every request",
+}
+
+_ENV = {
+    "base_url": ("JUPYTER_LLM_BASE_URL", "OPENAI_BASE_URL"),
+    "api_key": ("JUPYTER_LLM_API_KEY", "OPENAI_API_KEY"),
+    "model": ("JUPYTER_LLM_MODEL",),
+    "auth": ("JUPYTER_LLM_AUTH",),
+}
+
+
+
+def config_path() -> Path:
+    """Where the config file lives: ``$JUPYTER_LLM_CONFIG_FILE`` or the user config dir."""
+    override = os.environ.get("JUPYTER_LLM_CONFIG_FILE")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("jupyter-llm")) / "config.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where requests for a model go and with which key.
+
+    The gateway manual gives different models different keys; a route names the
+    models (glob patterns) one key serves.
+    """
+
+    name: str
+    models: tuple[str, ...] = ()
+    base_url: str | None = None
+    api_key: str | None = None
+    api_key_env: str | None = None
+    auth: str | None = None
+
+    def matches(self, model: str) -> bool:
+        return any(fnmatch.fnmatchcase(model, pattern) for pattern in self.models)
+
+    def key(self) -> str | None:
+        if self.api_key:
+            return self.api_key
+        return os.environ.get(self.api_key_env) if self.api_key_env else None
+
+    def __repr__(self) -> str:
+        key = "set" if self.key() else "not set"
+        return f"Route({self.name!r}, models={list(self.models)}, base_url={self.base_url!r}, key {key})"
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """The resolved connection for one request: URL, key and auth form."""
+
+    base_url: str
+    api_key: str | None
+    auth: str
+
+    def __repr__(self) -> str:
+        return f"Endpoint({self.base_url!r}, key {'set' if self.api_key else 'not set'}, auth={self.auth!r})"
+
+
+class Session(HasTraits):
+    """Settings for this kernel, read by every part of jupyter-llm.
+
+    Example::
+
+        import jupyter_llm
+        jupyter_llm.session.model = "qwen3-32b"
+        jupyter_llm.session.think = False       # Qwen3: switch thinking off
+        jupyter_llm.session                     # shows the settings, never the key
+    """
+
+    base_url = Unicode(None, allow_none=True, help=SETTINGS["base_url"])
+    api_key = Unicode(None, allow_none=True, help=SETTINGS["api_key"])
+    auth = CaselessStrEnum(["bearer", "raw"], default_value="bearer", help=SETTINGS["auth"])
+    model = Unicode(None, allow_none=True, help=SETTINGS["model"])
+    think = Bool(None, allow_none=True, help=SETTINGS["think"])
+    soft_think_switch = Bool(False, help=SETTINGS["soft_think_switch"])
+    temperature = Float(None, allow_none=True, help=SETTINGS["temperature"])
+    max_tokens = Int(None, allow_none=True, help=SETTINGS["max_tokens"])
+    timeout = Float(120.0, help=SETTINGS["timeout"])
+    max_retries = Int(2, help=SETTINGS["max_retries"])
+    extra_headers = Dict(help=SETTINGS["extra_headers"])
+    routes = Dict(help="model-pattern routes to other keys / URLs, by name")
+    model_overrides = Dict(help="catalogue overrides by model name")
+    source = Dict(help="where each setting came from")
+    emulated = Bool(False, help="True when the built-in gateway emulator is answering")
+
+    def __init__(self, *, load: bool = True, **kwargs):
+        super().__init__()
+        if load:
+            self.reload()
+        for name, value in kwargs.items():
+            self.set(name, value)
+
+    @validate("max_retries")
+    def _check_retries(self, proposal):
+        if proposal["value"] < 0:
+            raise errors.ConfigError("max_retries must be 0 or more")
+        return proposal["value"]
+
+    @validate("timeout")
+    def _check_timeout(self, proposal):
+        if proposal["value"] <= 0:
+            raise errors.ConfigError("timeout must be a positive number of seconds")
+        return proposal["value"]
+
+    def reload(self) -> None:
+        """Reset to defaults, then apply the config file and the environment again."""
+        with self.hold_trait_notifications():
+            for name in SETTINGS:
+                self.set_trait(name, self.trait_defaults(name))
+            self.routes, self.model_overrides = {}, {}
+            sources = {}
+            for name, value in self._from_file().items():
+                self.set(name, value)
+                sources[name] = "config file"
+            for name, variables in _ENV.items():
+                for variable in variables:
+                    if os.environ.get(variable):
+                        self.set(name, os.environ[variable])
+                        sources[name] = variable
+                        break
+            self.source = sources
+
+    def _from_file(self) -> dict:
+        path = config_path()
+        if not path.is_file():
+            return {}
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise errors.ConfigError(f"{path} is not valid TOML ({exc}); fix or delete it") from None
+        routes = data.pop("routes", {})
+        self.routes = {
+            name: Route(
+                name=name,
+                models=tuple(spec.get("models", ())),
+                base_url=spec.get("base_url"),
+                api_key=spec.get("api_key"),
+                api_key_env=spec.get("api_key_env"),
+                auth=spec.get("auth"),
+            )
+            for name, spec in routes.items()
+        }
+        self.model_overrides = data.pop("models", {})
+        unknown = set(data) - set(SETTINGS)
+        if unknown:
+            raise errors.ConfigError(
+                f"{path}: unknown setting(s) {sorted(unknown)}; known: {sorted(SETTINGS)}"
+            )
+        return data
+
+    def set(self, name: str, value) -> None:
+        """Set one setting from a Python value or its text form (``"0.2"``, ``"none"``)."""
+        if name not in SETTINGS:
+            raise errors.ConfigError(f"unknown setting {name!r}; known: {', '.join(SETTINGS)}")
+        setattr(self, name, _coerce(self.traits()[name], value, name))
+
+    def endpoint(self, model: str | None) -> Endpoint:
+        """The URL, key and auth form to use for ``model``, following the routes."""
+        base_url, key, auth = self.base_url, self.api_key, self.auth
+        for route in self.routes.values():
+            if model and route.matches(model):
+                base_url = route.base_url or base_url
+                key = route.key() or key
+                auth = route.auth or auth
+                break
+        if not base_url:
+            base_url = _emulator_url(self)
+        return Endpoint(base_url=base_url.rstrip("/"), api_key=key, auth=auth)
+
+    def secrets(self) -> list[str]:
+        """Every key this session knows, so errors and logs can be scrubbed of them."""
+        keys = [self.api_key] + [route.key() for route in self.routes.values()]
+        return [k for k in keys if k]
+
+    def as_dict(self) -> dict:
+        """The settings as plain values, with the key masked."""
+        values = {name: getattr(self, name) for name in SETTINGS}
+        values["api_key"] = _mask(self.api_key)
+        return values
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={v!r}" for k, v in self.as_dict().items() if v not in (None, {}))
+        return f"Session({inner})"
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        import html
+
+        rows = "".join(
+            f"<tr><td><code>{name}</code></td><td>{html.escape(repr(value))}</td>"
+            f"<td>{html.escape(self.source.get(name, 'set in this session' if self.trait_has_value(name) else 'default'))}</td>"
+            f"<td>{html.escape(SETTINGS[name])}</td></tr>"
+            for name, value in self.as_dict().items()
+        )
+        table = (
+            "<table><thead><tr><th>setting</th><th>value</th><th>from</th><th>meaning</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
+        plain = "\n".join(f"{name:18} {value!r}" for name, value in self.as_dict().items())
+        return {"text/plain": plain, "text/html": table}
+
+
+def _mask(key: str | None) -> str | None:
+    return None if not key else "•••• (set)"
+
+
+def _coerce(trait, value, name):
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.lower() in ("none", "null", "") and trait.allow_none:
+        return None
+    if isinstance(trait, Bool):
+        lowered = text.lower()
+        if lowered in ("true", "yes", "on", "1"):
+            return True
+        if lowered in ("false", "no", "off", "0"):
+            return False
+        raise errors.ConfigError(f"{name} must be true, false or none, not {value!r}")
+    try:
+        if isinstance(trait, Float):
+            return float(text)
+        if isinstance(trait, Int):
+            return int(text)
+    except ValueError:
+        raise errors.ConfigError(f"{name} must be a number, not {value!r}") from None
+    if isinstance(trait, Dict):
+        import json
+
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            raise errors.ConfigError(f"{name} must be a JSON object, e.g. '{{\"X-Header\": \"v\"}}'") from None
+    return text
+
+
+def _emulator_url(session: Session) -> str:
+    from . import emulator
+
+    server = emulator.shared()
+    if not session.emulated:
+        session.emulated = True
+        import sys
+
+        print(
+            "jupyter-llm: no gateway configured (set JUPYTER_LLM_BASE_URL or %llm_config base_url=...); "
+            f"answering with the built-in emulator, a test double, at {server.url}",
+            file=sys.stderr,
+        )
+    return server.url

@@ -1,0 +1,159 @@
+"""A planned chat reply as the bytes on the wire: SSE chunks, or one ``chat.completion``.
+
+vLLM-style envelopes carry ``stop_reason``; SGLang-style ones carry ``matched_stop``,
+``usage: null`` and every delta field, null or not. Chunk envelopes are pre-rendered
+around each delta, which keeps a 24,000-token stream to one ``json.dumps`` per chunk.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from ._chat import Reply
+from ._tools import assemble
+
+_EOS = 151645  # Qwen's <|im_end|>, what SGLang reports as the matched stop
+_DONE = b"data: [DONE]\n\n"
+_SGLANG_DELTA = {"role": None, "content": None, "reasoning_content": None, "tool_calls": None}
+
+#: Sentinel yielded by :func:`stream` when the connection must be dropped, not ended.
+ABORT = None
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _usage(reply: Reply) -> dict:
+    completion = reply.completion_tokens
+    usage = {"prompt_tokens": reply.prompt_tokens, "total_tokens": reply.prompt_tokens + completion,
+             "completion_tokens": completion, "prompt_tokens_details": None}
+    if reply.server == "sglang":
+        usage["reasoning_tokens"] = reply.reasoning_tokens
+    return usage
+
+
+def chunks(reply: Reply) -> list[tuple[dict, int]]:
+    """The reply's deltas grouped ``chunk_tokens`` at a time, with each one's token count."""
+    size = max(1, reply.settings["chunk_tokens"])
+    out: list[tuple[dict, int]] = []
+    key, texts, count = None, [], 0
+    for part in reply.parts:
+        if part.key == "tool_calls":
+            if texts:
+                out.append(({key: "".join(texts)}, count))
+                texts, count = [], 0
+            out.append(({"tool_calls": part.value}, part.tokens))
+            key = None
+            continue
+        if texts and (part.key != key or part.split or count >= size):
+            out.append(({key: "".join(texts)}, count))
+            texts, count = [], 0
+        key = part.key
+        texts.append(part.value)
+        count += part.tokens
+    if texts:
+        out.append(({key: "".join(texts)}, count))
+    return out
+
+
+def _delta(reply: Reply, delta: dict) -> dict:
+    if reply.server == "sglang":
+        return {**_SGLANG_DELTA, **delta}
+    if reply.settings["reasoning"] == "sglang":
+        return {"reasoning_content": None, **delta}
+    return delta
+
+
+def stream(reply: Reply, fault: str | None) -> Iterator[tuple[bytes | None, int]]:
+    """SSE lines and the tokens each carries; ``(ABORT, 0)`` means drop the connection."""
+    s, sglang = reply.settings, reply.server == "sglang"
+    head = (f'data: {{"id":{_dumps(reply.id)},"object":"chat.completion.chunk",'
+            f'"created":{reply.created},"model":{_dumps(reply.model)},"choices":[{{"index":0,"delta":')
+    extra = ',"matched_stop":null}],"usage":null}' if sglang else ',"stop_reason":null}]}'
+    tail = f',"logprobs":null,"finish_reason":null{extra}\n\n'.encode()
+    finish = reply.finish_reason
+    matched = _EOS if sglang and finish == "stop" else None
+    extra = f',"matched_stop":{_dumps(matched)}}}],"usage":null}}' if sglang else ',"stop_reason":null}]}'
+    last_tail = f',"logprobs":null,"finish_reason":{_dumps(finish)}{extra}\n\n'.encode()
+
+    def line(delta: dict, end: bytes = tail) -> bytes:
+        return (head + _dumps(_delta(reply, delta))).encode() + end
+
+    yield line({"role": "assistant", "content": ""}), 0
+    deltas = chunks(reply)
+    separate = s["finish"] == "separate" or not deltas
+    cut_at = s["cut_after"] if fault in ("cut", "cut-done", "error-chunk", "drop", "malformed") else None
+    broken = (head + '{"content":"\\u').encode() + b"\n\n"  # cut inside a JSON escape
+    sent = 0
+    for i, (delta, tokens) in enumerate(deltas):
+        if cut_at is not None and sent >= cut_at:
+            if fault != "malformed":
+                yield from _end_early(fault)
+                return
+            yield broken, 0  # one broken line, then carry on
+            cut_at = None
+        is_last = i == len(deltas) - 1 and not separate
+        yield line(delta, last_tail if is_last else tail), tokens
+        sent += tokens
+    if cut_at is not None:  # a reply shorter than cut_after
+        if fault != "malformed":
+            yield from _end_early(fault)
+            return
+        yield broken, 0
+    if separate:
+        yield line({}, last_tail), 0
+    if reply.include_usage:
+        usage = (f'data: {{"id":{_dumps(reply.id)},"object":"chat.completion.chunk",'
+                 f'"created":{reply.created},"model":{_dumps(reply.model)},"choices":[],'
+                 f'"usage":{_dumps(_usage(reply))}}}\n\n')
+        yield usage.encode(), 0
+    yield _DONE, 0
+
+
+def _end_early(fault: str | None) -> Iterator[tuple[bytes | None, int]]:
+    if fault == "error-chunk":
+        error = {"error": {"message": "Internal server error: the engine stopped while generating "
+                           "this reply.", "type": "internal_error", "code": 500}}
+        yield f"data: {_dumps(error)}\n\n".encode(), 0
+        yield _DONE, 0
+    elif fault == "cut-done":
+        yield _DONE, 0
+    elif fault == "drop":
+        yield ABORT, 0
+
+
+def completion(reply: Reply) -> dict:
+    """The non-streaming ``chat.completion`` body."""
+    sglang = reply.server == "sglang"
+    texts: dict[str, list[str]] = {"content": [], "reasoning": [], "reasoning_content": []}
+    fragments = []
+    for part in reply.parts:
+        if part.key == "tool_calls":
+            fragments.append(part.value)
+        else:
+            texts[part.key].append(part.value)
+    calls = assemble(fragments)
+    if not sglang:
+        for call in calls:
+            call.pop("index", None)
+    content = "".join(texts["content"]) if texts["content"] else (None if calls else "")
+    key = reply.reasoning_key
+    reasoning = "".join(texts[key]) or None
+    if sglang:
+        message = {"role": "assistant", "content": content, "reasoning_content": reasoning,
+                   "tool_calls": calls or None}
+    else:
+        message = {"role": "assistant", "content": content, "refusal": None, "annotations": None,
+                   "audio": None, "function_call": None, "tool_calls": calls, key: reasoning}
+    choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": reply.finish_reason}
+    if sglang:
+        choice["matched_stop"] = _EOS if reply.finish_reason == "stop" else None
+    else:
+        choice["stop_reason"] = None
+    body = {"id": reply.id, "object": "chat.completion", "created": reply.created,
+            "model": reply.model, "choices": [choice], "usage": _usage(reply)}
+    if not sglang:
+        body["prompt_logprobs"] = None
+    return body

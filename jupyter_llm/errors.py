@@ -1,0 +1,128 @@
+"""Errors raised by jupyter-llm. Every one says what to do next, and none shows a key.
+
+::
+
+    LLMError                      base class; .reply holds the partial Reply, if any text arrived
+    ├── ConfigError               a setting is missing or wrong (no gateway URL, bad value)
+    ├── CapabilityError           the model cannot do what was asked (thinking, tools, images)
+    ├── AuthenticationError       401/403: the key is missing, wrong or lacks access
+    ├── ModelNotFound             the gateway does not serve that model; .available lists those it does
+    ├── ContextTooLong            the prompt (plus max_tokens) exceeds the model's context
+    ├── BadRequest                any other request the gateway refused (400/422)
+    ├── RateLimitError            429 after every retry; .retry_after is the last wait asked for
+    ├── GatewayError              5xx, or an error the server sent in the middle of a stream
+    ├── ConnectionError           the gateway could not be reached (also a builtins.ConnectionError)
+    ├── TimeoutError              no answer within the timeout (also a builtins.TimeoutError)
+    └── IncompleteReply           the stream ended without a finish reason; the partial text is kept
+
+Example::
+
+    try:
+        jupyter_llm.ask("hello", model="qwen3-32b")
+    except jupyter_llm.errors.LLMError as exc:
+        print(exc)            # what happened and what to do next
+        partial = exc.reply   # the text that arrived before the failure, or None
+"""
+from __future__ import annotations
+
+import builtins
+import re
+
+
+class LLMError(Exception):
+    """Base of every jupyter-llm error."""
+
+    def __init__(self, message: str, *, reply=None, status_code: int | None = None):
+        super().__init__(message)
+        self.reply = reply
+        self.status_code = status_code
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class ConfigError(LLMError):
+    """A setting is missing or invalid."""
+
+
+class CapabilityError(LLMError):
+    """The model cannot do what the request asks (thinking, tools, images, embeddings)."""
+
+
+class AuthenticationError(LLMError):
+    """The gateway refused the key (401) or the key may not use this model (403)."""
+
+
+class ModelNotFound(LLMError):
+    """The gateway serves no model of that name for this key."""
+
+    def __init__(self, message: str, *, model: str = "", available=(), **kw):
+        super().__init__(message, **kw)
+        self.model = model
+        self.available = list(available)
+
+
+class ContextTooLong(LLMError):
+    """The request does not fit in the model's context window."""
+
+    def __init__(self, message: str, *, limit: int | None = None, requested: int | None = None, **kw):
+        super().__init__(message, **kw)
+        self.limit = limit
+        self.requested = requested
+
+
+class BadRequest(LLMError):
+    """The gateway refused the request as malformed or unsupported."""
+
+
+class RateLimitError(LLMError):
+    """The gateway kept answering 429 (too many requests) after every retry."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw):
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class GatewayError(LLMError):
+    """The gateway or the model server failed (5xx, or an error chunk mid-stream)."""
+
+
+class ConnectionError(LLMError, builtins.ConnectionError):
+    """The gateway could not be reached at all."""
+
+
+class TimeoutError(LLMError, builtins.TimeoutError):
+    """The gateway sent nothing within the configured timeout."""
+
+
+class IncompleteReply(LLMError):
+    """The stream stopped before the model finished; ``.reply`` has what arrived."""
+
+
+_KEYISH = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,})")
+
+
+def redact(text: str, secrets=()) -> str:
+    """Remove every given secret, and anything shaped like an ``sk-`` key, from ``text``."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "sk-…")
+    return _KEYISH.sub("sk-…", text)
+
+
+__all__ = [
+    "LLMError",
+    "ConfigError",
+    "CapabilityError",
+    "AuthenticationError",
+    "ModelNotFound",
+    "ContextTooLong",
+    "BadRequest",
+    "RateLimitError",
+    "GatewayError",
+    "ConnectionError",
+    "TimeoutError",
+    "IncompleteReply",
+    "redact",
+]

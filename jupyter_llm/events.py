@@ -1,0 +1,67 @@
+"""Typed events that a chat stream produces, in arrival order.
+
+The core turns wire chunks into these; display renderers, panels and cassettes consume
+them. They carry text fragments, never whole replies, so a consumer can stay linear in
+the reply's length.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    """A piece of the model's reasoning ("thinking") text."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContentDelta:
+    """A piece of the answer text."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A fragment of tool call number ``index``; ``id`` and ``name`` come with the first."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts the server reported for one request."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    reasoning_tokens: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UsageReport:
+    """The usage chunk at the end of a stream."""
+
+    usage: Usage
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """The model said why it stopped (``stop``, ``length``, ``tool_calls``, or any other)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the user should see that is not model output (a retry wait, a dropped turn)."""
+
+    text: str
+
+
+Event = ReasoningDelta | ContentDelta | ToolCallDelta | UsageReport | Finished | Notice

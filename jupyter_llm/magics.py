@@ -1,0 +1,143 @@
+"""The IPython magics: thin adapters that parse what was typed and call the Python API."""
+from __future__ import annotations
+
+import sys
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from . import errors
+
+
+@magics_class
+class LLMMagics(Magics):
+    """``%%llm``, ``%llm_config`` and ``%llm_models``."""
+
+    @magic_arguments()
+    @argument("-m", "--model", help="model name (default: session.model)")
+    @argument("--think", dest="think", action="store_const", const=True, default=None,
+              help="ask the model to think (reasoning shown in a collapsible panel)")
+    @argument("--no-think", dest="think", action="store_const", const=False,
+              help="switch thinking off (models with a thinking switch, e.g. Qwen3)")
+    @argument("-s", "--system", help="system prompt")
+    @argument("-o", "--output", metavar="NAME", help="also store the Reply in this variable")
+    @argument("-t", "--temperature", type=float, help="sampling temperature")
+    @argument("--max-tokens", type=int, help="cap on generated tokens (reasoning included)")
+    @cell_magic
+    def llm(self, line: str, cell: str):
+        """Send the cell to a model and stream the answer as Markdown.
+
+        ``{name}`` and ``{expr.attr}`` in the cell are filled from the notebook's variables;
+        other braces (code, JSON) stay as they are; write ``{{name}}`` for a literal
+        ``{name}``. The reply is kept as a ``Reply`` in ``_llm`` (and in ``-o NAME``).
+
+        Example::
+
+            %%llm -m qwen3-32b --no-think
+            Explain what {df.shape} means for this data frame.
+        """
+        from .api import chat
+        from .chat import build_messages, interpolate
+
+        args = _parse(self.llm, line)
+        if not cell.strip():
+            raise UsageError("The cell is empty: write the prompt below the %%llm line.")
+        filled = interpolate(cell, self.shell.user_ns)
+        if filled.missing:
+            names = ", ".join("{" + name + "}" for name in filled.missing)
+            print(f"jupyter-llm: no variable for {names}; left as written.", file=sys.stderr)
+        messages = build_messages(filled.text.strip(), system=args.system)
+        params = {k: v for k, v in (("temperature", args.temperature), ("max_tokens", args.max_tokens)) if v is not None}
+        try:
+            reply = chat(messages, model=args.model, think=args.think, display=True, **params)
+        except (errors.LLMError, KeyboardInterrupt) as exc:
+            self._keep(getattr(exc, "reply", None), args.output)
+            raise
+        self._keep(reply, args.output)
+
+    def _keep(self, reply, name: str | None) -> None:
+        if reply is None:
+            return
+        self.shell.user_ns["_llm"] = reply
+        if name:
+            self.shell.user_ns[name] = reply
+
+    @magic_arguments()
+    @argument("--reload", action="store_true", help="re-read the config file and environment")
+    @argument("settings", nargs="*", help="NAME=VALUE pairs; 'api_key' alone asks for the key with a hidden prompt")
+    @line_magic
+    def llm_config(self, line: str):
+        """Show the settings (no arguments) or change them: ``%llm_config model=qwen3-32b think=false``.
+
+        The API key is never typed into a cell: ``%llm_config api_key`` asks for it with a
+        hidden prompt. Settings: base_url, api_key, auth, model, think, soft_think_switch,
+        temperature, max_tokens, timeout, max_retries, extra_headers.
+        """
+        from IPython.display import display
+
+        from . import session
+
+        args = _parse(self.llm_config, line)
+        if args.reload:
+            session.reload()
+        for item in args.settings:
+            name, sep, value = item.partition("=")
+            if name == "api_key":
+                if sep and value:
+                    raise UsageError(
+                        "Not set: a key typed into a cell is saved with the notebook and in the history. "
+                        "Delete it from this cell, then run %llm_config api_key and paste the key at the "
+                        "hidden prompt, or set JUPYTER_LLM_API_KEY."
+                    )
+                import getpass
+
+                session.api_key = getpass.getpass("API key (hidden): ").strip() or None
+                continue
+            if not sep:
+                raise UsageError(f"Expected NAME=VALUE, got {item!r}. Example: %llm_config model=qwen3-32b")
+            try:
+                session.set(name, value)
+            except (errors.ConfigError, ValueError) as exc:
+                raise UsageError(str(exc)) from None
+            if name in ("base_url", "api_key", "auth"):
+                from .api import catalog
+
+                catalog().refresh()
+        if not args.settings:
+            display(session)
+
+    @magic_arguments()
+    @argument("--refresh", action="store_true", help="ask the gateway again")
+    @line_magic
+    def llm_models(self, line: str):
+        """Show the models the gateway serves and what each can do (context, tools, thinking, vision)."""
+        from .api import catalog
+
+        args = _parse(self.llm_models, line)
+        if args.refresh:
+            catalog().refresh()
+        return catalog().frame()
+
+
+def _parse(magic, line: str):
+    try:
+        return parse_argstring(magic, line)
+    except UsageError as exc:
+        raise UsageError(f"{exc}. See %{magic.__name__}? for the options.") from None
+
+
+def _short_traceback(shell, etype, value, tb, tb_offset=None):
+    # A gateway refusal is not a bug in the user's code: one clear line beats a traceback wall.
+    return [f"\x1b[0;31m{etype.__name__}\x1b[0m: {value}"]
+
+
+def register(ipython) -> None:
+    ipython.register_magics(LLMMagics)
+    if not ipython.custom_exceptions:
+        ipython.set_custom_exc((errors.LLMError,), _short_traceback)
+
+
+def unregister(ipython) -> None:
+    if errors.LLMError in ipython.custom_exceptions:
+        ipython.set_custom_exc((), None)

@@ -1,0 +1,111 @@
+"""The assembled result of one chat request: :class:`Reply` and its :class:`ToolCall`."""
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+
+from .events import Usage
+
+
+@dataclass(slots=True)
+class ToolCall:
+    """One function call the model asked for.
+
+    ``arguments`` is the parsed JSON object (``None`` when the model sent invalid JSON,
+    with the reason in ``arguments_error``); ``arguments_json`` is the string as sent.
+    """
+
+    id: str
+    name: str
+    arguments_json: str
+    index: int = 0
+
+    @property
+    def arguments(self) -> dict | None:
+        try:
+            value = json.loads(self.arguments_json or "{}")
+        except json.JSONDecodeError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    @property
+    def arguments_error(self) -> str | None:
+        try:
+            value = json.loads(self.arguments_json or "{}")
+        except json.JSONDecodeError as exc:
+            return f"arguments are not valid JSON ({exc.msg} at position {exc.pos})"
+        if not isinstance(value, dict):
+            return f"arguments must be a JSON object, got {type(value).__name__}"
+        return None
+
+
+@dataclass(slots=True)
+class Reply:
+    """A model's reply: the answer, its reasoning, tool calls, usage and timings.
+
+    Example::
+
+        reply = jupyter_llm.ask("Name three prime numbers.", display=False)
+        reply.content, reply.reasoning, reply.usage.total_tokens, reply.ttft
+    """
+
+    content: str = ""
+    reasoning: str = ""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    model: str = ""
+    ttft: float | None = None
+    elapsed: float | None = None
+    messages: list[dict] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """True when the model finished (any finish reason); False for a cut-off reply."""
+        return self.finish_reason is not None
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        if not self.usage or not self.usage.completion_tokens or not self.elapsed:
+            return None
+        generating = self.elapsed - (self.ttft or 0.0)
+        return self.usage.completion_tokens / generating if generating > 0 else None
+
+    def __str__(self) -> str:
+        return self.content
+
+    def __repr__(self) -> str:
+        text = self.content if len(self.content) <= 60 else self.content[:57] + "..."
+        state = self.finish_reason or "incomplete"
+        extra = f", {len(self.tool_calls)} tool calls" if self.tool_calls else ""
+        return f"Reply({self.model!r}, {state}, {text!r}{extra})"
+
+    def summary(self) -> str:
+        """One line: model, tokens, time to first token, tokens/s."""
+        parts = [self.model or "?"]
+        if self.usage:
+            parts.append(f"{self.usage.prompt_tokens} → {self.usage.completion_tokens} tokens")
+        if self.ttft is not None:
+            parts.append(f"first token {self.ttft:.2f} s")
+        rate = self.tokens_per_second
+        if rate is not None:
+            parts.append(f"{rate:,.0f} tokens/s")
+        if self.elapsed is not None:
+            parts.append(f"{self.elapsed:.2f} s")
+        if not self.complete:
+            parts.append("INCOMPLETE")
+        elif self.finish_reason not in ("stop", "tool_calls"):
+            parts.append(f"finish: {self.finish_reason}")
+        return " · ".join(parts)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        markdown = self.content
+        if self.tool_calls:
+            calls = "\n".join(f"- `{c.name}({c.arguments_json})`" for c in self.tool_calls)
+            markdown = f"{markdown}\n\n**Tool calls**\n{calls}".strip()
+        plain = self.content or repr(self)
+        return {
+            "text/plain": plain,
+            "text/markdown": markdown or html.escape(repr(self)),
+        }

@@ -1,0 +1,249 @@
+"""The one place that talks HTTP: openai SDK clients, retries, and error translation.
+
+Every error of the SDK (and of httpx below it) is translated here into
+:mod:`jupyter_llm.errors`, with any key scrubbed from the message.
+"""
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from . import errors
+from .config import Endpoint
+
+_RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+_BACKOFF_CAP = 8.0
+_RETRY_AFTER_CAP = 60.0
+_CONTEXT_RE = re.compile(r"maximum context length is (\d+) tokens.*?requested (\d+) tokens", re.S)
+
+
+class Transport:
+    """Opens chat streams and other requests against an :class:`Endpoint`.
+
+    Clients are cached per endpoint so connections are reused across cells. The SDK's
+    own retries are off: this class retries itself, so a wait can be shown to the user
+    and a refusal that will not change (an unknown model) is not retried.
+    """
+
+    def __init__(self, sleep: Callable[[float], None] = time.sleep):
+        self._clients: dict[tuple, Any] = {}
+        self._sleep = sleep
+
+    def client(self, endpoint: Endpoint, *, timeout: float, headers: dict | None = None):
+        import openai
+
+        key = (endpoint.base_url, endpoint.api_key, endpoint.auth, timeout, tuple(sorted((headers or {}).items())))
+        client = self._clients.get(key)
+        if client is None:
+            default_headers = dict(headers or {})
+            if endpoint.auth == "raw" and endpoint.api_key:
+                # The gateway manual sends the bare key; the SDK would prefix "Bearer".
+                default_headers["Authorization"] = endpoint.api_key
+            client = openai.OpenAI(
+                base_url=endpoint.base_url,
+                api_key=endpoint.api_key or "no-key",
+                timeout=timeout,
+                max_retries=0,
+                default_headers=default_headers,
+            )
+            self._clients[key] = client
+        return client
+
+    def chat_stream(
+        self,
+        endpoint: Endpoint,
+        body: dict,
+        *,
+        timeout: float,
+        max_retries: int,
+        headers: dict | None = None,
+        secrets=(),
+        on_notice: Callable[[str], None] | None = None,
+    ) -> Iterator[Any]:
+        """Yield the chunks of one streaming chat completion; errors come out translated."""
+        client = self.client(endpoint, timeout=timeout, headers=headers)
+        body = dict(body, stream=True, stream_options={"include_usage": True})
+        params = {k: body.pop(k) for k in list(body) if k not in _SDK_CHAT_ARGS}
+        stream = self._open(
+            lambda: client.chat.completions.create(**body, extra_body=params or None),
+            endpoint=endpoint,
+            model=body.get("model", ""),
+            timeout=timeout,
+            max_retries=max_retries,
+            secrets=secrets,
+            on_notice=on_notice,
+        )
+        try:
+            yield from _translated(stream, endpoint, body.get("model", ""), timeout, secrets)
+        finally:
+            stream.close()
+
+    def list_models(self, session) -> list[dict]:
+        """The ``/v1/models`` entries the session's key can use, as plain dicts."""
+        endpoint = session.endpoint(session.model)
+        client = self.client(endpoint, timeout=session.timeout, headers=session.extra_headers)
+        page = self._open(
+            lambda: client.models.list(),
+            endpoint=endpoint,
+            model="",
+            timeout=session.timeout,
+            max_retries=session.max_retries,
+            secrets=session.secrets(),
+            on_notice=None,
+        )
+        return [m.model_dump() for m in page.data]
+
+    def _open(self, call, *, endpoint, model, timeout, max_retries, secrets, on_notice):
+        import openai
+
+        attempt = 0
+        while True:
+            try:
+                return call()
+            except openai.OpenAIError as exc:
+                status = getattr(exc, "status_code", None)
+                retryable = (
+                    isinstance(exc, openai.APIConnectionError) or status in _RETRY_STATUS
+                ) and not _no_channel(exc)
+                if not retryable or attempt >= max_retries:
+                    raise translate(exc, endpoint=endpoint, model=model, timeout=timeout, secrets=secrets,
+                                    attempts=attempt + 1) from None
+                wait = _retry_after(exc)
+                if wait is None:
+                    wait = min(_BACKOFF_CAP, 0.5 * 2**attempt) * (1 + 0.25 * random.random())
+                wait = min(wait, _RETRY_AFTER_CAP)
+                attempt += 1
+                if on_notice:
+                    reason = f"HTTP {status}" if status else "connection failed"
+                    on_notice(f"{reason}; retrying in {wait:.1f} s (attempt {attempt + 1} of {max_retries + 1})")
+                self._sleep(wait)
+
+
+_SDK_CHAT_ARGS = {
+    "model", "messages", "stream", "stream_options", "temperature", "top_p", "max_tokens",
+    "stop", "tools", "tool_choice", "response_format", "seed", "n", "presence_penalty",
+    "frequency_penalty", "logprobs", "top_logprobs", "user", "parallel_tool_calls",
+    "extra_headers", "extra_query", "extra_body", "timeout",
+}
+
+
+def _translated(stream, endpoint, model, timeout, secrets):
+    import openai
+
+    try:
+        yield from stream
+    except openai.OpenAIError as exc:
+        raise translate(exc, endpoint=endpoint, model=model, timeout=timeout, secrets=secrets) from None
+
+
+def _no_channel(exc) -> bool:
+    return getattr(exc, "status_code", None) == 503 and "no available channel" in _message(exc).lower()
+
+
+def _retry_after(exc) -> float | None:
+    response = getattr(exc, "response", None)
+    if response is None:
+        return None
+    headers = response.headers
+    try:
+        if headers.get("retry-after-ms"):
+            return float(headers["retry-after-ms"]) / 1000
+        if headers.get("retry-after"):
+            return float(headers["retry-after"])
+    except ValueError:
+        return None
+    return None
+
+
+def _message(exc) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error") if isinstance(body.get("error"), dict) else body
+        if isinstance(inner.get("message"), str):
+            return inner["message"]
+    return str(getattr(exc, "message", "") or exc)
+
+
+def translate(exc, *, endpoint: Endpoint, model: str, timeout: float, secrets=(), attempts: int = 1) -> errors.LLMError:
+    """Map an openai SDK exception to the matching :mod:`jupyter_llm.errors` class."""
+    import openai
+
+    secrets = [*secrets, endpoint.api_key]
+    text = errors.redact(_message(exc), secrets)
+    status = getattr(exc, "status_code", None)
+    where = endpoint.base_url
+    tried = f" after {attempts} attempts" if attempts > 1 else ""
+    if isinstance(exc, openai.APITimeoutError):
+        return errors.TimeoutError(
+            f"No answer from {where} within {timeout:g} s{tried}. The gateway may be busy: try again, "
+            f"or allow longer with %llm_config timeout=300."
+        )
+    if isinstance(exc, openai.APIConnectionError):
+        cause = errors.redact(str(exc.__cause__ or exc), secrets)
+        return errors.ConnectionError(
+            f"Could not reach the gateway at {where}{tried} ({cause}). Check the URL "
+            f"(%llm_config base_url=... or JUPYTER_LLM_BASE_URL) and that you are on the right network."
+        )
+    if status == 401:
+        return errors.AuthenticationError(
+            f"The gateway at {where} refused the API key (401: {text}). Set the right key with "
+            f"%llm_config api_key (a hidden prompt) or the JUPYTER_LLM_API_KEY environment variable.",
+            status_code=status,
+        )
+    if status == 403:
+        return errors.AuthenticationError(
+            f"The API key may not use {model or 'this model'} (403: {text}). The gateway gives different "
+            f"models different keys: route this model to its key in the config file ([routes.NAME]).",
+            status_code=status,
+        )
+    if status == 404 or _no_channel(exc):
+        return errors.ModelNotFound(
+            f"The gateway has no model {model!r} for this key ({status}: {text}). "
+            f"Run %llm_models to see the models it serves.",
+            model=model,
+            status_code=status,
+        )
+    if status == 429:
+        wait = _retry_after(exc)
+        hint = f" It asked to wait {wait:g} s." if wait else ""
+        return errors.RateLimitError(
+            f"The gateway is rate-limiting this key (429){tried}.{hint} Wait and re-run, lower the "
+            f"concurrency of batch jobs, or raise %llm_config max_retries.",
+            retry_after=wait,
+            status_code=status,
+        )
+    if status in (400, 413, 422):
+        match = _CONTEXT_RE.search(text)
+        if match or "context length" in text.lower():
+            limit, requested = (int(match.group(1)), int(match.group(2))) if match else (None, None)
+            size = f" (limit {limit:,} tokens, request {requested:,})" if match else ""
+            return errors.ContextTooLong(
+                f"The prompt does not fit in {model}'s context{size}: {text} Shorten the prompt, "
+                f"lower max_tokens, or use a model with a longer context.",
+                limit=limit,
+                requested=requested,
+                status_code=status,
+            )
+        return errors.BadRequest(f"The gateway refused the request ({status}): {text}", status_code=status)
+    if status is not None and status >= 500:
+        return errors.GatewayError(
+            f"The gateway failed ({status}){tried}: {text}. This is on the server side: try again later.",
+            status_code=status,
+        )
+    if isinstance(exc, openai.APIError):
+        return errors.GatewayError(f"The model server reported an error mid-reply: {text}")
+    return errors.LLMError(f"{type(exc).__name__}: {text}")
+
+
+_default: Transport | None = None
+
+
+def default_transport() -> Transport:
+    """The process-wide transport (one connection pool per endpoint)."""
+    global _default
+    if _default is None:
+        _default = Transport()
+    return _default

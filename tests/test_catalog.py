@@ -1,0 +1,30 @@
+"""The model catalogue: families, what the server says, and user overrides."""
+from __future__ import annotations
+
+from jupyter_llm.catalog import describe
+
+
+def test_gateway_families():
+    assert describe("qwen3-32b").thinking_switch is True
+    assert describe("qwq-32b").tools is False and describe("qwq-32b").thinking is True
+    assert describe("qwq-32b-128k").context == 131072 and describe("qwq-32b-128k").tools is True
+    assert describe("qwen25-vl-7b").vision is True
+    assert describe("Qwen3-Embedding-8B").kind == "embedding"
+    assert describe("qwen32b-awq(试用)").context == 32768
+
+
+def test_unknown_model_has_unknown_capabilities():
+    info = describe("brand-new-model")
+    assert (info.kind, info.context, info.tools, info.thinking) == ("chat", None, None, None)
+
+
+def test_server_context_and_overrides_win():
+    info = describe("qwen3-32b", server={"id": "qwen3-32b", "max_model_len": 40960},
+                    overrides={"context": 8192, "tools": False})
+    assert (info.context, info.tools, info.served) == (8192, False, True)
+    assert info.sources == ("built-in", "server", "config")
+    assert describe("qwen3-32b", server={"id": "qwen3-32b", "max_model_len": 40960}).context == 40960
+
+
+def test_family_from_root_when_the_name_is_an_alias():
+    assert describe("my-alias", server={"id": "my-alias", "root": "qwq-32b"}).thinking is True

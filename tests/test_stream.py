@@ -1,0 +1,151 @@
+"""Chunk -> event -> Reply assembly, on chunk objects parsed by the real openai SDK types."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from openai.types.chat import ChatCompletionChunk
+
+from jupyter_llm.events import ContentDelta, Finished, ReasoningDelta, ToolCallDelta, UsageReport
+from jupyter_llm.stream import ReplyBuilder, ThinkSplitter, events
+
+
+def chunk(delta=None, finish=None, usage=None, choices=True):
+    data = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m", "choices": []}
+    if choices:
+        data["choices"] = [{"index": 0, "delta": delta or {}, "finish_reason": finish, "logprobs": None,
+                            "matched_stop": None}]
+    if usage:
+        data["usage"] = usage
+    # construct() is how the SDK itself builds streamed chunks: lenient, like the wire.
+    return ChatCompletionChunk.construct(**data)
+
+
+def assemble(chunks, expect_thinking=False):
+    builder = ReplyBuilder("m")
+    for event in events(chunks, expect_thinking=expect_thinking):
+        builder.add(event)
+    return builder.finish()
+
+
+def split(parts, expect_thinking):
+    splitter = ThinkSplitter(expect_thinking)
+    out = [e for part in parts for e in splitter.feed(part)] + splitter.flush()
+    reasoning = "".join(e.text for e in out if isinstance(e, ReasoningDelta))
+    answer = "".join(e.text for e in out if isinstance(e, ContentDelta))
+    return reasoning, answer
+
+
+@pytest.mark.parametrize("field", ["reasoning", "reasoning_content"])
+def test_reasoning_field_is_read_under_either_name(field):
+    reply = assemble([
+        chunk({"role": "assistant", field: "Let me "}),
+        chunk({field: "think."}),
+        chunk({"content": "Four.", field: None}),
+        chunk({}, finish="stop"),
+    ])
+    assert (reply.reasoning, reply.content, reply.finish_reason) == ("Let me think.", "Four.", "stop")
+
+
+def test_reasoning_field_wins_over_a_thinking_expectation():
+    # A server with a reasoning parser sends the answer in content even for a thinking model.
+    reply = assemble([chunk({"reasoning_content": "hm"}), chunk({"content": "A"}), chunk({}, "stop")],
+                     expect_thinking=True)
+    assert (reply.reasoning, reply.content) == ("hm", "A")
+
+
+@pytest.mark.parametrize("cut", range(1, 40))
+def test_inline_think_without_opening_tag_split_anywhere(cut):
+    text = "Okay, 2+2 is 4.</think>\n\nThe answer is **4**."
+    assert split([text[:cut], text[cut:]], expect_thinking=True) == ("Okay, 2+2 is 4.", "The answer is **4**.")
+
+
+@pytest.mark.parametrize("cut", range(1, 30))
+def test_inline_think_with_both_tags_split_anywhere(cut):
+    text = "<think>\nhmm, yes</think>\n\nYes."
+    for expect in (True, False):
+        assert split([text[:cut], text[cut:]], expect) == ("hmm, yes", "Yes.")
+
+
+def test_qwen3_empty_think_block_when_thinking_is_off():
+    assert split(["<think>\n\n</think>\n\n", "Hi"], False) == ("", "Hi")
+
+
+def test_plain_answer_is_never_held_back():
+    splitter = ThinkSplitter(False)
+    assert splitter.feed("Hello") == [ContentDelta("Hello")]
+    assert split(["a < b and <b>bold</b>"], False) == ("", "a < b and <b>bold</b>")
+
+
+def test_thinking_model_cut_before_closing_tag_keeps_reasoning():
+    assert split(["still thinking </thi"], True) == ("still thinking </thi", "")
+
+
+def test_tool_calls_vllm_shape_name_and_arguments_as_two_entries():
+    reply = assemble([
+        chunk({"tool_calls": [
+            {"index": 0, "id": "chatcmpl-tool-1", "type": "function", "function": {"name": "get_current_weather"}},
+            {"index": 0, "function": {"arguments": '{"location": '}},
+        ]}),
+        chunk({"tool_calls": [{"index": 0, "function": {"arguments": '"Paris", "unit": "celsius"}'}}]}),
+        chunk({}, finish="tool_calls"),
+    ])
+    (call,) = reply.tool_calls
+    assert (call.id, call.name, call.arguments) == ("chatcmpl-tool-1", "get_current_weather",
+                                                    {"location": "Paris", "unit": "celsius"})
+    assert json.loads(call.arguments_json) == call.arguments
+    assert reply.finish_reason == "tool_calls" and reply.content == ""
+
+
+def test_tool_calls_sglang_nulls_and_interleaving():
+    reply = assemble([
+        chunk({"tool_calls": [{"index": 0, "id": "a", "type": "function", "function": {"name": "f", "arguments": ""}}]}),
+        chunk({"tool_calls": [{"index": 1, "id": "b", "type": "function", "function": {"name": "g", "arguments": ""}}]}),
+        chunk({"tool_calls": [{"index": 0, "id": None, "type": None, "function": {"name": None, "arguments": '{"x"'}}]}),
+        chunk({"tool_calls": [{"index": 1, "id": None, "type": None, "function": {"name": None, "arguments": '{"y": 2}'}}]}),
+        chunk({"tool_calls": [{"index": 0, "id": None, "type": None, "function": {"name": None, "arguments": ': 1}'}}]}),
+        chunk({}, finish="tool_calls"),
+    ])
+    assert [(c.id, c.name, c.arguments) for c in reply.tool_calls] == [("a", "f", {"x": 1}), ("b", "g", {"y": 2})]
+
+
+def test_invalid_tool_arguments_are_kept_raw_with_a_reason():
+    reply = assemble([
+        chunk({"tool_calls": [{"index": 0, "id": "a", "type": "function", "function": {"name": "f", "arguments": '{"x": '}}]}),
+        chunk({}, finish="tool_calls"),
+    ])
+    (call,) = reply.tool_calls
+    assert call.arguments is None and call.arguments_json == '{"x": ' and "not valid JSON" in call.arguments_error
+
+
+def test_unknown_finish_reason_passes_through_and_usage_chunk_is_read():
+    reply = assemble([
+        chunk({"content": "la la"}),
+        chunk({}, finish="repetition"),
+        chunk(choices=False, usage={"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10,
+                                    "prompt_tokens_details": None, "reasoning_tokens": 2}),
+    ])
+    assert reply.finish_reason == "repetition" and reply.complete
+    assert (reply.usage.prompt_tokens, reply.usage.completion_tokens, reply.usage.reasoning_tokens) == (7, 3, 2)
+
+
+def test_stream_without_finish_reason_is_incomplete():
+    reply = assemble([chunk({"content": "partial"})])
+    assert reply.content == "partial" and not reply.complete and "INCOMPLETE" in reply.summary()
+
+
+def test_event_order_and_types():
+    got = list(events([chunk({"reasoning": "r"}), chunk({"content": "c"}), chunk({}, "stop"),
+                       chunk(choices=False, usage={"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3})]))
+    assert [type(e) for e in got] == [ReasoningDelta, ContentDelta, Finished, UsageReport]
+
+
+def test_ttft_and_rate_come_from_the_clock():
+    ticks = iter([0.0, 0.5, 2.5])
+    builder = ReplyBuilder("m", clock=lambda: next(ticks))
+    builder.add(ContentDelta("x"))
+    builder.add(ToolCallDelta(index=0, id="a", name="f"))
+    builder.add(UsageReport(__import__("jupyter_llm.events").events.Usage(1, 100, 101)))
+    builder.add(Finished("stop"))
+    reply = builder.finish()
+    assert reply.ttft == 0.5 and reply.elapsed == 2.5 and reply.tokens_per_second == 50
