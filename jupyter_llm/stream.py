@@ -104,49 +104,49 @@ def _split_tail(text: str, tag: str) -> tuple[str, str]:
     return text, ""
 
 
-def events(chunks: Iterable, *, expect_thinking: bool = False) -> Iterator[Event]:
-    """Turn openai SDK chunk objects (``ChatCompletionChunk``) into events.
+def events(chunks: Iterable[dict], *, expect_thinking: bool = False) -> Iterator[Event]:
+    """Turn chat completion chunks (parsed JSON of each ``data:`` line) into events.
 
     ``expect_thinking``: see :class:`ThinkSplitter`.
     """
     splitter = ThinkSplitter(expect_thinking)
     for chunk in chunks:
-        usage = getattr(chunk, "usage", None)
-        for choice in chunk.choices or ():
-            delta = choice.delta
-            if delta is not None:
-                reasoning = getattr(delta, "reasoning", None) or getattr(delta, "reasoning_content", None)
+        for choice in chunk.get("choices") or ():
+            delta = choice.get("delta")
+            if delta:
+                reasoning = delta.get("reasoning") or delta.get("reasoning_content")
                 if reasoning:
                     splitter.answer_only()
                     yield ReasoningDelta(reasoning)
-                content = delta.content
+                content = delta.get("content")
                 if content:
                     yield from splitter.feed(content)
-                for call in delta.tool_calls or ():
-                    function = call.function
+                for call in delta.get("tool_calls") or ():
+                    function = call.get("function") or {}
                     yield ToolCallDelta(
-                        index=call.index or 0,
-                        id=call.id or None,
-                        name=(function.name if function else None) or None,
-                        arguments=(function.arguments if function else None) or "",
+                        index=call.get("index") or 0,
+                        id=call.get("id") or None,
+                        name=function.get("name") or None,
+                        arguments=function.get("arguments") or "",
                     )
-            if choice.finish_reason:
+            if choice.get("finish_reason"):
                 yield from splitter.flush()
-                yield Finished(str(choice.finish_reason))
-        if usage is not None:
+                yield Finished(str(choice["finish_reason"]))
+        usage = chunk.get("usage")
+        if usage:
             yield UsageReport(_usage(usage))
     yield from splitter.flush()
 
 
-def _usage(usage) -> Usage:
-    details = getattr(usage, "completion_tokens_details", None)
-    reasoning = getattr(details, "reasoning_tokens", None) if details else None
+def _usage(usage: dict) -> Usage:
+    details = usage.get("completion_tokens_details") or {}
+    reasoning = details.get("reasoning_tokens")
     if reasoning is None:
-        reasoning = getattr(usage, "reasoning_tokens", None)
+        reasoning = usage.get("reasoning_tokens")
     return Usage(
-        prompt_tokens=usage.prompt_tokens or 0,
-        completion_tokens=usage.completion_tokens or 0,
-        total_tokens=usage.total_tokens or 0,
+        prompt_tokens=usage.get("prompt_tokens") or 0,
+        completion_tokens=usage.get("completion_tokens") or 0,
+        total_tokens=usage.get("total_tokens") or 0,
         reasoning_tokens=reasoning,
     )
 
