@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test unit notebooks bench clean
+.PHONY: lab test unit notebooks refresh-notebooks bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,13 +19,17 @@ lab: $(STAMP)
 ## Every test: unit, integration against the emulator, real kernels, notebooks under nbval.
 test: $(STAMP)
 	$(BIN)/python -m pytest tests
-	$(BIN)/python -m pytest --nbval notebooks --nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:randomly
+	$(BIN)/python -m pytest --nbval notebooks --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests
 
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest --nbval notebooks --nbval-sanitize-with notebooks/nbval_sanitize.cfg
+
+## Re-run notebooks/ in place so their saved outputs are current (nbval compares them).
+refresh-notebooks: $(STAMP)
+	$(BIN)/python tools/refresh_notebooks.py
 
 ## Benchmarks against the emulator; writes benchmarks/RESULTS.md.
 bench: $(STAMP)

@@ -92,6 +92,10 @@ def chat(
     body.update(params)
     notice = apply_thinking(body, info, think, soft=session.soft_think_switch)
 
+    endpoint = session.endpoint(model)
+    transport = default_transport()
+    # Create the client (and import the SDK) first, so time to first token measures the gateway.
+    transport.client(endpoint, timeout=session.timeout, headers=session.extra_headers)
     renderer = None
     if display if display is not None else in_kernel():
         from .display.renderer import ReplyRenderer
@@ -110,12 +114,11 @@ def chat(
 
     if notice:
         emit(Notice(notice))
-    endpoint = session.endpoint(model)
     expect_thinking = bool(info.thinking) and think is not False
     error: BaseException | None = None
     chunks = None
     try:
-        chunks = default_transport().chat_stream(
+        chunks = transport.chat_stream(
             endpoint,
             body,
             timeout=session.timeout,

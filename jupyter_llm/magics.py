@@ -129,7 +129,10 @@ def _parse(magic, line: str):
 
 def _short_traceback(shell, etype, value, tb, tb_offset=None):
     # A gateway refusal is not a bug in the user's code: one clear line beats a traceback wall.
-    return [f"\x1b[0;31m{etype.__name__}\x1b[0m: {value}"]
+    # IPython leaves showing it to the handler; _showtraceback is what sends the error message.
+    stb = [f"\x1b[0;31m{etype.__name__}\x1b[0m: {value}"]
+    shell._showtraceback(etype, value, stb)
+    return stb
 
 
 def register(ipython) -> None:

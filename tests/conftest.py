@@ -52,7 +52,10 @@ class CellResult:
         """Every string the front end was sent for this cell, joined (for searching)."""
         import json
 
-        return "\n".join(json.dumps(m["content"], ensure_ascii=False) for m in self.messages)
+        # execute_input only echoes the code that was typed; everything else is ours.
+        return "\n".join(
+            json.dumps(m["content"], ensure_ascii=False) for m in self.messages if m["msg_type"] != "execute_input"
+        )
 
 
 class Kernel:
@@ -83,7 +86,11 @@ class Kernel:
             result.messages.append(msg)
             if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                 break
-        result.reply = self.client.get_shell_msg(timeout=timeout)["content"]
+        while True:
+            reply = self.client.get_shell_msg(timeout=timeout)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                result.reply = reply["content"]
+                break
         return result
 
     def interrupt(self):

@@ -104,9 +104,14 @@ def start(port: int = 0, host: str = "127.0.0.1", **options: Any) -> Emulator:
 _shared: Emulator | None = None
 
 
+#: Tokens per second of the emulator that stands in for an unconfigured gateway: paced
+#: like a busy real one, so a demo notebook shows the reply streaming in.
+SHARED_RATE = 120
+
+
 def shared() -> Emulator:
     """The process-wide emulator that answers when no gateway is configured (started once)."""
     global _shared
     if _shared is None:
-        _shared = start()
+        _shared = start(rate=SHARED_RATE)
     return _shared

@@ -1,0 +1,113 @@
+"""Markdown to HTML in the kernel, and the MIME bundles of a finished reply's outputs.
+
+Each bundle pairs rich text with a ``text/plain`` fallback, so a saved notebook reads
+well anywhere, and depends only on the reply (and the reasoning time), so nbval sees the
+same outputs on every run.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from html import escape
+
+from .safe import safe_markdown
+
+_SMALL = "color: grey; font-size: 0.85em"
+#: Characters of a reply kept whole in the ``text/plain`` fallback.
+PLAIN_LIMIT = 2000
+
+
+@functools.cache
+def _markdown():
+    from markdown_it import MarkdownIt
+
+    # html=False: raw HTML from the model is shown as text, never run.
+    md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+
+    def link_open(self, tokens, idx, options, env):
+        # Without a target, a click would navigate JupyterLab itself away.
+        tokens[idx].attrSet("target", "_blank")
+        tokens[idx].attrSet("rel", "noopener")
+        return self.renderToken(tokens, idx, options, env)
+
+    md.add_render_rule("link_open", link_open)
+    return md
+
+
+def render_markdown(text: str) -> str:
+    """HTML for ``text`` (CommonMark, tables, strikethrough; raw HTML escaped)."""
+    return _markdown().render(text)
+
+
+def reasoning_header(chars: int, seconds: float | None, *, thinking: bool = False) -> str:
+    """``Reasoning · 1,234 chars · 3.2 s`` (``Thinking… 1,234 chars · 2.1 s`` while it lasts)."""
+    parts = [f"Thinking… {chars:,} chars" if thinking else f"Reasoning · {chars:,} chars"]
+    if seconds is not None:
+        parts.append(f"{seconds:.1f} s")
+    return " · ".join(parts)
+
+
+def reasoning_bundle(reasoning: str, seconds: float | None) -> dict:
+    """A collapsed ``<details>`` with the rendered reasoning, and a plain-text fallback."""
+    header = reasoning_header(len(reasoning), seconds)
+    facts = [f"{len(reasoning):,} chars"] + ([f"{seconds:.1f} s"] if seconds is not None else [])
+    return {
+        "text/plain": f"Reasoning ({', '.join(facts)}):\n{plain_preview(reasoning)}",
+        "text/html": (
+            f"<details><summary>{escape(header)}</summary>\n"
+            f"{render_markdown(reasoning)}</details>"
+        ),
+    }
+
+
+def answer_bundle(content: str) -> dict:
+    return {"text/plain": plain_preview(content), "text/markdown": safe_markdown(content)}
+
+
+def plain_preview(text: str, limit: int = PLAIN_LIMIT) -> str:
+    """``text`` for ``text/plain``: whole when short, else its start and what was left out.
+
+    Front ends show the rich form; a second full copy in plain text would double what
+    every long reply costs to send and to save, for readers that never show it.
+    """
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("\n", 0, limit)
+    cut = cut if cut > limit // 2 else limit
+    return f"{text[:cut]}\n… ({len(text) - cut:,} more characters in the rich output and in _llm)"
+
+
+def tool_calls_bundle(calls, limit: int = 300) -> dict:
+    """A short list of the calls the model asked for: name and JSON arguments."""
+    lines = [f"{call.name}({_arguments(call.arguments_json, limit)})" for call in calls]
+    markdown = "**Tool calls**\n\n" + "".join(f"- {_code_span(line)}\n" for line in lines)
+    plain = "Tool calls:\n" + "".join(f"  {line}\n" for line in lines)
+    return {"text/plain": plain.rstrip("\n"), "text/markdown": safe_markdown(markdown)}
+
+
+def usage_bundle(line: str) -> dict:
+    """The reply's one-line summary, small and grey."""
+    return {"text/plain": line, "text/html": f'<div style="{_SMALL}">{escape(line)}</div>'}
+
+
+def _arguments(arguments_json: str, limit: int) -> str:
+    try:
+        text = json.dumps(json.loads(arguments_json or "{}"), ensure_ascii=False)
+    except json.JSONDecodeError:
+        text = " ".join(arguments_json.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _code_span(text: str) -> str:
+    """``text`` as one inline code span, whatever backticks it holds."""
+    fence = "`" * (_longest_backtick_run(text) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _longest_backtick_run(text: str) -> int:
+    longest = run = 0
+    for char in text:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    return longest

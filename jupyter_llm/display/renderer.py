@@ -1,0 +1,167 @@
+"""ReplyRenderer: stream events into a live widget view, then leave plain outputs behind.
+
+While the reply streams, one widget view shows it (see ``live.py``). When it ends, that
+view is emptied and closed, and the reply is displayed as ordinary outputs, each sent
+once and never updated: reasoning (``<details>`` + text), answer (Markdown + text), tool
+calls, usage line. So the first ``display_data`` of every output is what a saved notebook
+holds, which is all nbval compares, and the notebook reads the same without a kernel.
+"""
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from collections.abc import Callable
+
+from ..events import ContentDelta, Event, Notice, ReasoningDelta, ToolCallDelta
+from .html import answer_bundle, reasoning_bundle, reasoning_header, tool_calls_bundle, usage_bundle
+from .throttle import Throttle
+
+#: Seconds between live updates. Ten a second reads as smooth streaming, and each update
+#: re-sends the block still being written, so twenty a second would double that cost.
+INTERVAL = 0.1
+_TITLE_INTERVAL = 0.25  # the thinking header counts up; four times a second reads as live
+_ARGS_SHOWN = 60
+_NOTICES_SHOWN = 3
+
+
+class ReplyRenderer:
+    """Shows one reply in the current output area as it streams.
+
+    Example::
+
+        renderer = ReplyRenderer()
+        renderer.start(model="qwq-32b")
+        for event in events:
+            renderer.on_event(event)
+        renderer.finish(reply, error=None)
+    """
+
+    def __init__(self, interval: float = INTERVAL, clock: Callable[[], float] = time.monotonic):
+        self._clock = clock
+        self._throttle = Throttle(interval, clock)
+        self._model = ""
+        self._live = None
+        self._started = False
+        self._thinking_since: float | None = None
+        self._thinking_until: float | None = None
+        self._title_at = -float("inf")
+        self._tools: dict[int, list[str]] = {}
+        self._notices: list[str] = []
+
+    def start(self, model: str = "") -> None:
+        """Get ready for a reply from ``model``; nothing is shown until the first event."""
+        self._model = model
+
+    def on_event(self, event: Event) -> None:
+        """Take one event; the view is updated at most once per ``interval``."""
+        if not self._started:
+            self._started = True
+            if _has_front_end():
+                from .live import LiveView
+
+                self._live = LiveView()
+        now = self._clock()
+        urgent = False
+        if isinstance(event, ReasoningDelta) and event.text:
+            if self._thinking_since is None:
+                self._thinking_since = now
+            if self._live is not None:
+                self._live.reasoning.feed(event.text)
+        elif isinstance(event, ContentDelta):
+            if self._live is not None:
+                self._live.answer.feed(event.text)
+            urgent = bool(event.text.strip()) and self._stop_thinking(now)
+        elif isinstance(event, ToolCallDelta):
+            name, arguments = self._tools.setdefault(event.index, ["", ""])
+            self._tools[event.index] = [name or event.name or "", arguments + event.arguments]
+            urgent = self._stop_thinking(now)
+        elif isinstance(event, Notice):
+            # A notice often announces a wait (a retry): no event would flush it during that.
+            self._notices = [*self._notices[-(_NOTICES_SHOWN - 1) :], event.text]
+            urgent = True
+        if self._live is None:
+            return
+        if urgent:
+            self._throttle.flushed()
+            self._flush(now)
+        elif self._throttle.due():
+            self._flush(now)
+
+    def finish(self, reply, error: BaseException | None = None) -> None:
+        """Replace the live view with the reply's outputs; ``error`` ends the usage line.
+
+        Never raises for ``error``: the caller reports it.
+        """
+        if self._live is not None:
+            self._live.close()
+            self._live = None
+        seconds = self._thinking_seconds(self._clock())
+        if reply.reasoning.strip():
+            _show(reasoning_bundle(reply.reasoning, seconds))
+        if reply.content.strip():
+            _show(answer_bundle(reply.content))
+        if reply.tool_calls:
+            _show(tool_calls_bundle(reply.tool_calls))
+        line = (reply if reply.model else dataclasses.replace(reply, model=self._model)).summary()
+        if error is not None:
+            line += (" — " if line.endswith("INCOMPLETE") else " · ") + _what_went_wrong(error)
+        _show(usage_bundle(line))
+
+    def _stop_thinking(self, now: float) -> bool:
+        """Mark the end of reasoning; True the first time (the panel must collapse now)."""
+        if self._thinking_since is None or self._thinking_until is not None:
+            return False
+        self._thinking_until = now
+        return True
+
+    def _thinking_seconds(self, now: float) -> float | None:
+        if self._thinking_since is None:
+            return None
+        until = now if self._thinking_until is None else self._thinking_until
+        return until - self._thinking_since
+
+    def _flush(self, now: float) -> None:
+        title = None
+        thinking = self._thinking_until is None
+        if self._thinking_since is not None and (not thinking or now - self._title_at >= _TITLE_INTERVAL):
+            self._title_at = now
+            chars, seconds = self._live.reasoning.chars, self._thinking_seconds(now)
+            title = reasoning_header(chars, seconds, thinking=thinking)
+        tools = [f"⚙ {name}({_shorten(arguments)})" for name, arguments in self._tools.values()]
+        sent = self._live.flush(title=title, expanded=thinking, tools=tools, notices=self._notices)
+        self._throttle.cost(sent)
+
+
+def _has_front_end() -> bool:
+    """True in a Jupyter kernel, where a widget view can reach a front end."""
+    if "IPython" not in sys.modules:
+        return False
+    from IPython import get_ipython
+
+    return getattr(get_ipython(), "kernel", None) is not None
+
+
+def _show(bundle: dict) -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    if InteractiveShell.initialized():
+        from IPython.display import display
+
+        display(bundle, raw=True)
+    else:
+        print(bundle["text/plain"])
+
+
+def _shorten(arguments: str) -> str:
+    return arguments if len(arguments) <= _ARGS_SHOWN else arguments[: _ARGS_SHOWN - 1] + "…"
+
+
+def _what_went_wrong(error: BaseException) -> str:
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted"
+    lines = str(error).strip().splitlines()
+    if not lines:
+        return type(error).__name__
+    first = lines[0].split(". ")[0].rstrip(".")
+    return first if len(first) <= 200 else first[:199] + "…"
