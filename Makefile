@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 ## Start JupyterLab on notebooks/ (creates .venv and installs on first run).
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## Every test: unit, integration against the emulator, real kernels, notebooks under nbval.
 test: $(STAMP)

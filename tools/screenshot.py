@@ -62,11 +62,19 @@ def main(out: Path) -> None:
             page.click(".jp-Dialog button.jp-mod-accept", timeout=10000)
             cell = page.locator(".jp-CodeCell", has_text="Explain what")
             try:
-                cell.locator(".jllm-live").first.wait_for(timeout=60000)
+                page.wait_for_function(
+                    "() => [...document.querySelectorAll('.jp-CodeCell')].some("
+                    "c => c.textContent.includes('Explain what') && c.querySelector('.jllm-live'))",
+                    timeout=60000, polling=50,
+                )
                 cell.scroll_into_view_if_needed()
-                time.sleep(1.5)  # into the answer: reasoning folded, Markdown arriving
+                time.sleep(1.2)  # into the answer: reasoning folded, Markdown arriving
                 page.screenshot(path=str(out / "streaming.png"))
-                cell.locator("details").wait_for(timeout=60000)
+                page.wait_for_function(
+                    "() => [...document.querySelectorAll('.jp-CodeCell')].some("
+                    "c => c.textContent.includes('Explain what') && c.querySelector('details'))",
+                    timeout=60000,
+                )
                 cell.scroll_into_view_if_needed()
                 time.sleep(0.5)
                 page.screenshot(path=str(out / "final.png"))

@@ -1,0 +1,96 @@
+"""``python -m benchmarks [--quick] [--out DIR]``: run every benchmark, write RESULTS.md and the plot.
+
+The full run writes ``benchmarks/RESULTS.md`` and ``benchmarks/streaming.png``; ``--quick``
+runs the same code on tiny replies (a harness check, < 1 minute) and writes to a temporary
+directory unless ``--out`` says otherwise.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import _report, kernel_cpu, load_time, overhead, streaming
+from ._harness import Context
+
+HERE = Path(__file__).resolve().parent
+
+METHOD = [
+    "Every number above comes from this run; the emulator (`python -m jupyter_llm.emulator --port 0`, "
+    "127.0.0.1 only) runs in its own process; the API key is a fake one.",
+    "Load time: a fresh `python -c` per sample creates an IPython `InteractiveShell`, then times only "
+    "`run_line_magic('load_ext', ...)`.",
+    "Streaming: real ipykernels started by jupyter_client with this venv's python; iopub is read raw off "
+    "ZMQ by a socket of our own, so bytes are counted as sent (whole message: every frame incl. header, "
+    "parent header, metadata, signature; payload: `content` + buffers). Counted: every display_data, "
+    "update_display_data, stream, execute_result, error, clear_output, comm_open/msg/close of the cell "
+    "(status and execute_input are not output). Rates use the kernel's header timestamps; \"updates\" are "
+    "the messages that change something already shown (update_display_data, comm_msg), as opposed to "
+    "creating or closing a view; the mean is over the cell's first to last output message.",
+    "\"Final outputs hold\": all messages are applied as a front end would (display updates replace, "
+    "widget state patches merge, closed widgets vanish) and the answer's and reasoning's words must appear "
+    "unbroken and in order in the outputs or the widget states (compared with `_llm.content`/`.reasoning` "
+    "read back from the kernel).",
+    "Usual approach (baseline for streaming): openai SDK in the same kind of kernel; every reasoning token "
+    "re-sets an `ipywidgets.HTML` value (in an `Accordion`) to all reasoning so far, every answer token calls "
+    "`display(Markdown(all_text_so_far), display_id=...)` update. Not throttled. It runs once per speed and "
+    "size (its bytes are fixed by the reply; a run takes tens of seconds); jupyter-llm runs several times "
+    "and the median is shown.",
+    "Kernel CPU: utime+stime of the kernel process (all threads) from /proc around the cell, divided by the "
+    "completion tokens the emulator reported; baseline: the raw SDK loop that only accumulates the text.",
+    "Client overhead: same process, interleaved; ask()'s time to first token is measured from the call "
+    "(its Reply's ttft shifted to the caller's clock).",
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: check the harness in < 1 minute")
+    parser.add_argument("--out", type=Path, help="where RESULTS.md and streaming.png go")
+    args = parser.parse_args(argv)
+    out = args.out or (Path(tempfile.mkdtemp(prefix="jupyter-llm-bench-quick-")) if args.quick else HERE)
+    out.mkdir(parents=True, exist_ok=True)
+
+    began = time.perf_counter()
+    ctx = Context(quick=args.quick)
+    # This process runs ask() too: it must not pick up a real gateway or the user's config.
+    for name in [n for n in os.environ if n.startswith(("JUPYTER_LLM_", "OPENAI_"))]:
+        del os.environ[name]
+    os.environ["JUPYTER_LLM_CONFIG_FILE"] = ctx.env["JUPYTER_LLM_CONFIG_FILE"]
+    try:
+        step("load time", began)
+        load = load_time.collect(ctx)
+        step("client overhead", began)
+        over = overhead.collect(ctx)
+        step("streaming display and kernel CPU (real kernels)", began)
+        stream = streaming.collect(ctx)
+    finally:
+        ctx.close()
+    step("report", began)
+
+    rows = load_time.rows(load) + streaming.rows(stream) + overhead.rows(over) + kernel_cpu.rows(stream)
+    elapsed = time.perf_counter() - began
+    header = "\n".join([
+        _report.title(args.quick, elapsed), "",
+        f"Machine: {_report.machine(load['jupyter_ai'])}.",
+    ])
+    text = _report.markdown(rows, header=header, sections=[
+        ("Notes from this run", load_time.notes(load) + streaming.notes(stream) + kernel_cpu.notes(stream)),
+        ("How it is measured", METHOD + ["![streaming](streaming.png)"]),
+    ])
+    (out / "RESULTS.md").write_text(text, encoding="utf-8")
+    _report.plot(stream["curve"], out / "streaming.png", pace=stream["sizes"]["pace"])
+    print(text)
+    print(f"wrote {out / 'RESULTS.md'} and {out / 'streaming.png'} in {elapsed:.0f} s", file=sys.stderr)
+    return 0
+
+
+def step(name: str, began: float) -> None:
+    print(f"[{time.perf_counter() - began:6.1f} s] {name}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,80 @@
+"""Client overhead: ``jupyter_llm.ask(display=False)`` vs the raw openai SDK streaming loop.
+
+Both run in this process against the emulator, which runs in its own process so it
+does not share our GIL. Reply: 1,000 tokens (200 reasoning + 800 answer) at full speed,
+so what differs is the client's own work per chunk.
+"""
+from __future__ import annotations
+
+import time
+
+from ._cells import PROMPT
+from ._harness import FAKE_KEY, MODEL, Context, emulator_header, interleave, median
+from ._report import Row, seconds
+
+FULL = dict(repeats=21)
+QUICK = dict(repeats=5)
+HEADERS = emulator_header(answer=800, reasoning=200, rate=0)
+
+
+def _ours():
+    import jupyter_llm
+
+    start = time.perf_counter()
+    reply = jupyter_llm.ask(PROMPT, display=False)
+    total = time.perf_counter() - start
+    # reply.ttft counts from inside chat(); shift it to our start so both sides time the
+    # same span (it can only come out late, by the few µs between finish() and return).
+    return total - (reply.elapsed - reply.ttft), total
+
+
+def _baseline(client):
+    def run():
+        # What a notebook author writes: stream, keep the answer and the reasoning.
+        start = time.perf_counter()
+        first = None
+        answer, reasoning = [], []
+        stream = client.chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": PROMPT}],
+            stream=True, stream_options={"include_usage": True},
+        )
+        for chunk in stream:
+            for choice in chunk.choices:
+                delta = choice.delta
+                think = getattr(delta, "reasoning_content", None) or getattr(delta, "reasoning", None)
+                if think:
+                    reasoning.append(think)
+                if delta.content:
+                    answer.append(delta.content)
+                if first is None and (think or delta.content):
+                    first = time.perf_counter() - start
+        _text = "".join(answer), "".join(reasoning)  # assembled, as ask() does
+        return first, time.perf_counter() - start
+
+    return run
+
+
+def collect(ctx: Context) -> dict:
+    import openai
+
+    import jupyter_llm
+
+    session = jupyter_llm.session
+    session.base_url, session.api_key, session.model = ctx.emulator.url, FAKE_KEY, MODEL
+    session.extra_headers = HEADERS
+    client = openai.OpenAI(base_url=ctx.emulator.url, api_key=FAKE_KEY, max_retries=0, default_headers=HEADERS)
+    repeats = (QUICK if ctx.quick else FULL)["repeats"]
+    results = interleave({"ours": _ours, "baseline": _baseline(client)}, repeats, warmup=2)
+    return {name: {"ttft": [r[0] for r in runs], "total": [r[1] for r in runs]} for name, runs in results.items()}
+
+
+def rows(data: dict) -> list[Row]:
+    out = []
+    n = len(data["ours"]["total"])
+    for key, label in (("ttft", "time to first token"), ("total", "total time")):
+        ours, base = median(data["ours"][key]), median(data["baseline"][key])
+        out.append(Row(
+            f"`ask(display=False)`, {label} (1,000-token reply, median of {n}; baseline: raw openai SDK loop)",
+            seconds(ours), seconds(base), ours / base, "≤ 1.05x", ours / base <= 1.05,
+        ))
+    return out
