@@ -165,6 +165,8 @@ def test_models_table_includes_odd_names(k):
     result = k.run("%llm_models")
     text = result.text()
     assert "qwen32b-awq(试用)" in text and "thinking_switch" in text
+    result = k.run("%%llm -m qwen32b-awq(试用)\nhi")
+    assert result.error is None and eval(value(k, "_llm.model")) == "qwen32b-awq(试用)"
 
 
 def test_the_key_never_reaches_the_front_end(k):
