@@ -38,7 +38,7 @@ def in_kernel() -> bool:
 
 
 def ask(
-    prompt: str,
+    prompt: str | bytes,
     *,
     model: str | None = None,
     think: bool | None = None,
@@ -50,17 +50,21 @@ def ask(
 
     ``model``, ``think``, ``temperature``, ``max_tokens`` and the rest default to
     ``jupyter_llm.session``; other keyword arguments go into the request body as they are.
-    ``display=None`` renders the reply as it streams when running in a kernel.
+    ``display=None`` renders the reply as it streams when running in a kernel. A ``bytes``
+    prompt is decoded as UTF-8; bytes that are not UTF-8 become U+FFFD, with a note.
 
     Example::
 
         reply = jupyter_llm.ask("Summarise the iris dataset in one line.", model="qwen3-32b", think=False)
         print(reply.content, reply.usage.total_tokens)
     """
-    from .chat import build_messages
+    from .chat import as_text, build_messages
 
-    if not isinstance(prompt, str) or not prompt.strip():
+    prompt, note = as_text(prompt)
+    if not prompt.strip():
         raise errors.ConfigError("The prompt is empty: give the model something to answer.")
+    if note:
+        _note(note)
     messages = build_messages(prompt, system=system)
     return chat(messages, model=model, think=think, display=display, **params)
 
@@ -83,13 +87,14 @@ def chat(
     model = model or session.model or _default_model()
     think = session.think if think is None else think
     info = catalog().lookup(model)
-    body = {"model": model, "messages": messages}
+    body = {"model": model, "messages": _clean(messages)}
     for name in ("temperature", "max_tokens"):
         value = params.pop(name, None)
         value = getattr(session, name) if value is None else value
         if value is not None:
             body[name] = value
     body.update(params)
+    _check_max_tokens(body.get("max_tokens"), info)
     notice = apply_thinking(body, info, think, soft=session.soft_think_switch)
 
     endpoint = session.endpoint(model)
@@ -151,13 +156,61 @@ def chat(
     return reply
 
 
+def _note(text: str) -> None:
+    print(f"jupyter-llm: {text}", file=sys.stderr)
+
+
+def _clean(messages: list[dict]) -> list[dict]:
+    """Copies of ``messages`` whose text can be sent as UTF-8 (lone surrogates replaced), noted once."""
+    from .chat import as_text
+
+    notes = []
+
+    def text(value: str) -> str:
+        value, note = as_text(value)
+        notes.extend([note] if note else [])
+        return value
+
+    out = []
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, str):
+            message = dict(message, content=text(content))
+        elif isinstance(content, list):
+            parts = [dict(p, text=text(p["text"])) if isinstance(p, dict) and isinstance(p.get("text"), str) else p
+                     for p in content]
+            message = dict(message, content=parts)
+        out.append(message)
+    if notes:
+        _note(notes[0])
+    return out
+
+
+def _check_max_tokens(max_tokens, info) -> None:
+    # The server would refuse these anyway, after the prompt went over the wire; say why now.
+    if max_tokens is None:
+        return
+    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
+        raise errors.ConfigError(f"max_tokens must be a whole number of tokens, 1 or more, not {max_tokens!r}.")
+    if not info.context or max_tokens < info.context:
+        return
+    raise errors.ContextTooLong(
+        f"max_tokens={max_tokens:,} leaves no room for the prompt in {info.name}'s context of "
+        f"{info.context:,} tokens (prompt and reply share it). Lower it (--max-tokens N, or "
+        f"%llm_config max_tokens=none), or use a model with a longer context.",
+        limit=info.context,
+        requested=max_tokens,
+    )
+
+
 def _with_models(exc: errors.ModelNotFound) -> errors.ModelNotFound:
     try:
         catalog().refresh()
         names = catalog().chat_models()
     except errors.LLMError:
         return exc
-    close = catalog().close_matches(exc.model) if names else []
+    # The gateway refused this very name, so suggesting it back would send the user in circles.
+    close = [n for n in catalog().close_matches(exc.model) if n != exc.model] if names else []
     exc.available = names
     listing = ", ".join(names)
     hint = f" Did you mean {', '.join(repr(n) for n in close[:3])}?" if close else ""

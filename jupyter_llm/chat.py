@@ -63,6 +63,38 @@ def _as_text(value) -> str:
     return value if isinstance(value, str) else str(value)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def as_text(prompt) -> tuple[str, str | None]:
+    """``prompt`` as text that can be sent as UTF-8, and a note for the user if it had to change.
+
+    ``bytes`` are decoded as UTF-8, each invalid sequence replaced by U+FFFD. A ``str`` may hold
+    lone surrogates (a file read with ``errors="surrogateescape"``, a pasted cell): the request's
+    JSON could not be encoded at all, so each one becomes U+FFFD too.
+
+    Example::
+
+        as_text(b"caf\\xe9")  # ('caf\ufffd', 'the prompt is not valid UTF-8: 1 invalid ...')
+    """
+    if isinstance(prompt, (bytes, bytearray)):
+        text = bytes(prompt).decode("utf-8", errors="replace")
+        bad = text.count("\ufffd") - bytes(prompt).count("\ufffd".encode())
+        note = f"the prompt is not valid UTF-8: {bad} invalid byte sequence(s) replaced with \ufffd."
+        return text, note if bad else None
+    if not isinstance(prompt, str):
+        raise errors.ConfigError(
+            f"The prompt must be text (str), not {type(prompt).__name__}: pass str(value) or an f-string."
+        )
+    if not _SURROGATE.search(prompt):
+        return prompt, None
+    # A surrogate pair written as two code points is one character: join pairs, then replace the rest.
+    joined = prompt.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+    text, bad = _SURROGATE.subn("\ufffd", joined)
+    note = f"the prompt had {bad} lone surrogate(s), which are not text: replaced with \ufffd."
+    return text, note if bad else None
+
+
 def build_messages(prompt: str, *, system: str | None = None, history: list[dict] | None = None) -> list[dict]:
     """The ``messages`` list for one turn."""
     messages = []

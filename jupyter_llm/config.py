@@ -90,6 +90,14 @@ class Endpoint:
         return f"Endpoint({self.base_url!r}, key {'set' if self.api_key else 'not set'}, auth={self.auth!r})"
 
 
+class Secrets(tuple):
+    """Keys passed down to be scrubbed from messages. Shown as a count: a traceback that prints
+    local variables (``%xmode Verbose``, ``pytest --showlocals``) must not print them."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} key(s), hidden>"
+
+
 class Session(HasTraits):
     """Settings for this kernel, read by every part of jupyter-llm.
 
@@ -201,10 +209,10 @@ class Session(HasTraits):
             base_url = _emulator_url(self)
         return Endpoint(base_url=base_url.rstrip("/"), api_key=key, auth=auth)
 
-    def secrets(self) -> list[str]:
+    def secrets(self) -> Secrets:
         """Every key this session knows, so errors and logs can be scrubbed of them."""
         keys = [self.api_key] + [route.key() for route in self.routes.values()]
-        return [k for k in keys if k]
+        return Secrets(k for k in keys if k)
 
     def as_dict(self) -> dict:
         """The settings as plain values, with the key masked."""

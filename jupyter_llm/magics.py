@@ -122,9 +122,16 @@ class LLMMagics(Magics):
 
 def _parse(magic, line: str):
     try:
-        return parse_argstring(magic, line)
+        args = parse_argstring(magic, line)
     except UsageError as exc:
         raise UsageError(f"{exc}. See %{magic.__name__}? for the options.") from None
+    except ValueError as exc:  # shlex: an unclosed quote
+        raise UsageError(f"Cannot read the options ({exc}): close the quote. See %{magic.__name__}? "
+                         f"for the options.") from None
+    output = getattr(args, "output", None)
+    if output is not None and not output.isidentifier():
+        raise UsageError(f"-o {output}: the name must be a Python variable name, e.g. -o answer.")
+    return args
 
 
 def _short_traceback(shell, etype, value, tb, tb_offset=None):

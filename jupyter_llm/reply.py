@@ -100,7 +100,10 @@ class Reply:
         return " · ".join(parts)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        markdown = self.content
+        from .display.safe import safe_markdown
+
+        # Model text is shown, never run: raw HTML in it is escaped as in %%llm's output.
+        markdown = safe_markdown(self.content)
         if self.tool_calls:
             calls = "\n".join(f"- `{c.name}({c.arguments_json})`" for c in self.tool_calls)
             markdown = f"{markdown}\n\n**Tool calls**\n{calls}".strip()

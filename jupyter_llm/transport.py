@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -114,8 +115,11 @@ class Transport:
                 return call()
             except openai.OpenAIError as exc:
                 status = getattr(exc, "status_code", None)
+                # A timeout is not retried: the server may still be working on the first request,
+                # and another would double its load and the user's wait for the same answer.
                 retryable = (
-                    isinstance(exc, openai.APIConnectionError) or status in _RETRY_STATUS
+                    isinstance(exc, openai.APIConnectionError) and not isinstance(exc, openai.APITimeoutError)
+                    or status in _RETRY_STATUS
                 ) and not _no_channel(exc)
                 if not retryable or attempt >= max_retries:
                     raise translate(exc, endpoint=endpoint, model=model, timeout=timeout, secrets=secrets,
@@ -177,8 +181,11 @@ def _parse_chunk(payload: str, on_notice) -> dict | None:
     try:
         chunk = json.loads(payload)
     except json.JSONDecodeError:
+        note = f"skipped a malformed chunk from the server ({len(payload):,} bytes that are not JSON)"
         if on_notice:
-            on_notice(f"skipped a malformed chunk from the server ({len(payload):,} bytes that are not JSON)")
+            on_notice(note)
+        # The live notice goes when the reply is shown; a reply missing a piece must say so for good.
+        print(f"jupyter-llm: {note}; the reply may miss a few words.", file=sys.stderr)
         return None
     if isinstance(chunk, dict) and chunk.get("error") and not chunk.get("choices"):
         error = chunk["error"]
@@ -244,7 +251,8 @@ def translate(exc, *, endpoint: Endpoint, model: str, timeout: float, secrets=()
     if status == 403:
         return errors.AuthenticationError(
             f"The API key may not use {model or 'this model'} (403: {text}). The gateway gives different "
-            f"models different keys: route this model to its key in the config file ([routes.NAME]).",
+            f"models different keys: route this model to its key in the config file ([routes.NAME]), or "
+            f"switch keys with %llm_config api_key (a hidden prompt) or JUPYTER_LLM_API_KEY.",
             status_code=status,
         )
     if status == 404 or _no_channel(exc):
@@ -278,7 +286,8 @@ def translate(exc, *, endpoint: Endpoint, model: str, timeout: float, secrets=()
         return errors.BadRequest(f"The gateway refused the request ({status}): {text}", status_code=status)
     if status is not None and status >= 500:
         return errors.GatewayError(
-            f"The gateway failed ({status}){tried}: {text}. This is on the server side: try again later.",
+            f"The gateway failed ({status}){tried}: {text.rstrip('.')}. This is on the server side: try "
+            f"again later, or raise %llm_config max_retries.",
             status_code=status,
         )
     if isinstance(exc, openai.APIError):

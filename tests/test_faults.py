@@ -1,0 +1,354 @@
+"""The fault matrix: every gateway failure through ask() and through %%llm in a real kernel.
+
+Each fault is injected by the emulator (an ``X-Emulator`` request header) over real HTTP.
+What is asserted is what the user meets: the error class, the words that say what to do
+next, how many requests reached the gateway (retried or not), and the partial text kept in
+``.reply`` / ``_llm`` and shown. One kernel serves the whole module.
+"""
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import signal
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+import pytest
+from conftest import TEST_KEY, Kernel
+
+import jupyter_llm
+from jupyter_llm import errors
+from jupyter_llm.api import catalog
+from jupyter_llm.events import Notice
+from jupyter_llm.transport import Transport
+
+pytestmark = pytest.mark.timeout(180)
+
+MODEL = "qwen72b-awq"
+CELL = f"%%llm -m {MODEL}\nWrite a few lines about rivers."
+
+
+@dataclass(frozen=True)
+class Row:
+    emulate: str  # the X-Emulator header
+    error: type
+    says: tuple[str, ...]  # words of the message: what happened and what to do next
+    requests: int  # chat requests the gateway receives (1: not retried)
+    settings: dict = field(default_factory=dict)
+    partial: bool = False  # text arrived before the failure and must be kept
+
+
+ROWS = {
+    "429": Row("fault=429; retry_after=0.1", errors.RateLimitError,
+               ("429", "after 3 attempts", "wait 0.1 s", "max_retries"), 3, {"max_retries": 2}),
+    "500": Row("fault=500", errors.GatewayError,
+               ("(500) after 2 attempts", "EngineCore encountered an issue", "try again"), 2, {"max_retries": 1}),
+    "502": Row("fault=502", errors.GatewayError,
+               ("(502) after 2 attempts", "upstream server is unreachable", "try again"), 2, {"max_retries": 1}),
+    "504": Row("fault=504", errors.GatewayError,
+               ("(504) after 2 attempts", "timed out after 300 s", "try again"), 2, {"max_retries": 1}),
+    "503 no channel": Row("fault=503-channel", errors.ModelNotFound,
+                          ("no available channel", "%llm_models", "Models served:", "qwen3-32b"), 1,
+                          {"max_retries": 2}),
+    "401": Row("fault=401", errors.AuthenticationError,
+               ("refused the API key", "%llm_config api_key", "JUPYTER_LLM_API_KEY"), 1, {"max_retries": 2}),
+    "403": Row("fault=403", errors.AuthenticationError,
+               (f"may not use {MODEL}", "[routes.NAME]", "%llm_config api_key", "JUPYTER_LLM_API_KEY"), 1,
+               {"max_retries": 2}),
+    "context length": Row("fault=context", errors.ContextTooLong,
+                          ("limit 16,384 tokens", "request 16,385", "Shorten the prompt"), 1),
+    "slow first byte": Row("fault=slow; delay=3", errors.TimeoutError,
+                           ("within 1 s", "%llm_config timeout="), 1, {"timeout": 1, "max_retries": 2}),
+    "cut, no [DONE]": Row("fault=cut; cut_after=8", errors.IncompleteReply,
+                          ("no finish reason", "partial text is kept", "re-run"), 1, partial=True),
+    "cut, then [DONE]": Row("fault=cut-done; cut_after=8", errors.IncompleteReply,
+                            ("no finish reason", "partial text is kept", "re-run"), 1, partial=True),
+    "connection dropped": Row("fault=drop; cut_after=8", errors.IncompleteReply,
+                              ("broke mid-reply", "partial text is kept", "re-run"), 1, partial=True),
+    "error chunk": Row("fault=error-chunk; cut_after=8", errors.GatewayError,
+                       ("mid-reply", "engine stopped while generating"), 1, partial=True),
+}
+
+
+def chat_requests(emulator) -> int:
+    return sum(r["path"].endswith("/chat/completions") for r in emulator.requests)
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_idle(emulator, seconds: float = 8.0) -> bool:
+    """True once the emulator serves a request that allows no other in flight.
+
+    A stream left open would hold its slot for tens of seconds (2,000 tokens at 40/s),
+    so getting through within a few seconds proves the client closed it.
+    """
+    probe = jupyter_llm.session
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        probe.extra_headers = {"X-Emulator": "max_concurrency=1; answer_tokens=3"}
+        try:
+            jupyter_llm.ask("ping", model=MODEL, display=False, max_retries=0)
+            return True
+        except errors.RateLimitError:
+            time.sleep(0.1)
+    return False
+
+
+# -- through ask() ----------------------------------------------------------------------
+
+@pytest.fixture
+def llm(emulator):
+    """The session pointed at the emulator with the test key; emulator log cleared."""
+    s = jupyter_llm.session
+    s.reload()
+    s.base_url, s.api_key = emulator.url, TEST_KEY
+    catalog().refresh()
+    emulator.reset()
+    yield s
+    s.reload()
+    catalog().refresh()
+
+
+@pytest.mark.parametrize("name", ROWS)
+def test_fault_through_ask(llm, emulator, name):
+    row = ROWS[name]
+    for setting, value in row.settings.items():
+        setattr(llm, setting, value)
+    llm.extra_headers = {"X-Emulator": row.emulate}
+    with pytest.raises(row.error) as caught:
+        jupyter_llm.ask("Write a few lines about rivers.", model=MODEL, display=False)
+    message = str(caught.value)
+    for word in row.says:
+        assert word in message, (word, message)
+    assert chat_requests(emulator) == row.requests
+    reply = caught.value.reply
+    assert reply is not None and not reply.complete
+    assert bool(reply.content) is row.partial
+    assert TEST_KEY not in message and "JLLM-0123456789" not in message
+
+
+def test_details_on_the_errors(llm, emulator):
+    """The attributes a program can act on: the wait, the sizes, the models, the builtin type."""
+    def fails(emulate, **settings):
+        llm.extra_headers = {"X-Emulator": emulate}
+        for setting, value in settings.items():
+            setattr(llm, setting, value)
+        with pytest.raises(errors.LLMError) as caught:
+            jupyter_llm.ask("hi", model=MODEL, display=False)
+        return caught.value
+
+    assert fails("fault=429; retry_after=0.1", max_retries=0).retry_after == 0.1
+    too_long = fails("fault=context")
+    assert (too_long.limit, too_long.requested, too_long.status_code) == (16384, 16385, 400)
+    missing = fails("fault=503-channel")
+    assert "qwen3-32b" in missing.available and f"Did you mean {MODEL!r}" not in str(missing)
+    timeout = fails("fault=slow; delay=3", timeout=1)
+    assert isinstance(timeout, builtins.TimeoutError)
+
+
+def test_429_waits_as_told_then_succeeds_and_says_so(llm, emulator):
+    llm.extra_headers = {"X-Emulator": "fault=429; fault_times=2; retry_after=0.3"}
+    llm.max_retries = 2
+    seen: list = []
+    started = time.monotonic()
+    reply = jupyter_llm.api.chat([{"role": "user", "content": "hi"}], model=MODEL, display=False,
+                                 on_event=seen.append)
+    assert time.monotonic() - started >= 0.6, "waited the Retry-After twice"
+    assert reply.complete and reply.content
+    notices = [e.text for e in seen if isinstance(e, Notice)]
+    assert notices == ["HTTP 429; retrying in 0.3 s (attempt 2 of 3)", "HTTP 429; retrying in 0.3 s (attempt 3 of 3)"]
+    assert chat_requests(emulator) == 3
+
+
+def test_waits_are_bounded_and_back_off(llm, emulator):
+    """Retry-After is honoured up to a cap; without one, 5xx waits double (with jitter)."""
+    waits: list[float] = []
+    transport = Transport(sleep=waits.append)  # the injected sleep records the waits, over real HTTP
+    endpoint = llm.endpoint(MODEL)
+
+    def run(emulate, retries):
+        waits.clear()
+        headers = {"X-Emulator": emulate}
+        chunks = transport.chat_stream(endpoint, {"model": MODEL, "messages": [{"role": "user", "content": "hi"}]},
+                                       timeout=10, max_retries=retries, headers=headers)
+        return list(chunks)
+
+    assert run("fault=429; fault_times=1; retry_after=3600", 1)
+    assert waits == [60.0]
+    emulator.reset()
+    assert run("fault=500; fault_times=3", 3)
+    assert len(waits) == 3
+    for wait, base in zip(waits, (0.5, 1.0, 2.0)):
+        assert base <= wait <= base * 1.25
+
+
+def test_malformed_chunk_is_skipped_with_a_note(llm, emulator, capsys):
+    llm.extra_headers = {"X-Emulator": "fault=malformed; cut_after=5"}
+    reply = jupyter_llm.ask("Write a few lines about rivers.", model=MODEL, display=False)
+    assert reply.complete and reply.content
+    err = capsys.readouterr().err
+    assert "skipped a malformed chunk from the server" in err and "may miss a few words" in err
+
+
+def test_chunk_over_64_kib_is_read_whole(llm, emulator):
+    """one-api would choke on it; the client reads lines of any length, so nothing is lost."""
+    llm.extra_headers = {"X-Emulator": "fault=huge; cut_after=5"}
+    reply = jupyter_llm.ask("Write a few lines about rivers.", model=MODEL, display=False)
+    assert reply.complete and reply.content.count("lorem") * 6 > 64 * 1024
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "gateway.jupyter-llm-test.invalid"])
+def test_unreachable_gateway_names_the_url_and_how_to_change_it(llm, host):
+    url = f"http://{host.format(port=closed_port())}/v1"
+    llm.base_url, llm.max_retries = url, 1
+    seen: list = []
+    with pytest.raises(errors.ConnectionError) as caught:
+        jupyter_llm.api.chat([{"role": "user", "content": "hi"}], model=MODEL, display=False, on_event=seen.append)
+    message = str(caught.value)
+    assert url in message and "%llm_config base_url=" in message and "JUPYTER_LLM_BASE_URL" in message
+    assert "after 2 attempts" in message and isinstance(caught.value, builtins.ConnectionError)
+    assert [e.text.split(";")[0] for e in seen if isinstance(e, Notice)] == ["connection failed"]
+
+
+def test_interrupt_in_ask_closes_the_stream_keeps_the_text_and_propagates(llm, emulator):
+    llm.extra_headers = {"X-Emulator": "rate=40; answer_tokens=2000"}
+
+    def interrupt():
+        deadline = time.monotonic() + 20
+        while not chat_requests(emulator) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.6)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    timer = threading.Thread(target=interrupt)
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt) as caught:
+            jupyter_llm.ask("Write an essay.", model=MODEL, display=False)
+    finally:
+        timer.join()
+    partial = caught.value.reply
+    assert partial.content and not partial.complete and len(partial.content.split()) < 2000
+    assert wait_until_idle(emulator), "the interrupted stream is still open on the gateway"
+
+
+# -- through %%llm in one real kernel ---------------------------------------------------
+
+@pytest.fixture(scope="module")
+def k(emulator, tmp_path_factory):
+    env = {name: v for name, v in os.environ.items() if not name.startswith(("JUPYTER_LLM_", "OPENAI_"))}
+    env.update(
+        JUPYTER_LLM_BASE_URL=emulator.url,
+        JUPYTER_LLM_API_KEY=TEST_KEY,
+        JUPYTER_LLM_CONFIG_FILE=str(tmp_path_factory.mktemp("faults") / "config.toml"),
+        PYTHONUNBUFFERED="1",
+    )
+    kernel = Kernel(env)
+    kernel.run("%load_ext jupyter_llm\nimport json, jupyter_llm, jupyter_llm.api")
+    yield kernel
+    kernel.shutdown()
+
+
+def configure(k, emulator, emulate: str = "", **settings) -> None:
+    """Fresh settings in the kernel (from its environment), then these; no reply kept."""
+    lines = ["s = jupyter_llm.session", "s.reload()", "jupyter_llm.api.catalog().refresh()",
+             f"s.extra_headers = {{'X-Emulator': {emulate!r}}}" if emulate else "", "_llm = None"]
+    lines += [f"s.{name} = {value!r}" for name, value in settings.items()]
+    result = k.run("\n".join(lines))
+    assert result.error is None, result.error
+    emulator.reset()
+
+
+def value(k, expr: str):
+    result = k.run(f"print(json.dumps({expr}))")
+    assert result.error is None, result.error
+    return json.loads("".join(m["content"]["text"] for m in result.messages if m["msg_type"] == "stream"))
+
+
+def final_markdown(result) -> str:
+    texts = [m["content"]["data"]["text/markdown"] for m in result.messages
+             if m["msg_type"] == "display_data" and "text/markdown" in m["content"]["data"]]
+    return texts[-1] if texts else ""
+
+
+def stderr_of(result) -> str:
+    return "".join(m["content"]["text"] for m in result.messages
+                   if m["msg_type"] == "stream" and m["content"]["name"] == "stderr")
+
+
+@pytest.mark.parametrize("name", ROWS)
+def test_fault_through_llm_cell(k, emulator, name):
+    row = ROWS[name]
+    configure(k, emulator, row.emulate, **row.settings)
+    result = k.run(CELL)
+    error = result.error
+    assert error is not None and error["ename"] == row.error.__name__
+    assert len(error["traceback"]) == 1, "one line, not a traceback wall"
+    for word in row.says:
+        assert word in error["traceback"][0], (word, error["traceback"][0])
+    assert chat_requests(emulator) == row.requests
+    kept = value(k, "[_llm.content, _llm.complete]")
+    assert kept[1] is False
+    if row.partial:
+        assert kept[0] and final_markdown(result).strip() == kept[0].strip()
+        assert "INCOMPLETE" in result.text()
+    else:
+        assert kept[0] == "" and final_markdown(result) == ""
+    assert TEST_KEY not in result.text() and "JLLM-0123456789" not in result.text()
+
+
+def test_429_notice_in_the_cell_then_the_answer(k, emulator):
+    configure(k, emulator, "fault=429; fault_times=1; retry_after=0.3", max_retries=2)
+    result = k.run(CELL)
+    assert result.error is None, result.error
+    assert "HTTP 429; retrying in 0.3 s (attempt 2 of 3)" in result.text(), "the wait is shown while waiting"
+    assert chat_requests(emulator) == 2
+    assert final_markdown(result).strip() == value(k, "_llm.content").strip()
+
+
+def test_malformed_and_huge_chunks_in_the_cell(k, emulator):
+    configure(k, emulator, "fault=malformed; cut_after=5")
+    result = k.run(CELL)
+    assert result.error is None, result.error
+    assert "skipped a malformed chunk" in stderr_of(result) and final_markdown(result)
+    configure(k, emulator, "fault=huge; cut_after=5")
+    result = k.run(CELL)
+    assert result.error is None, result.error
+    assert value(k, "_llm.complete") and value(k, "len(_llm.content)") > 64 * 1024
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "gateway.jupyter-llm-test.invalid"])
+def test_unreachable_gateway_in_the_cell(k, emulator, host):
+    url = f"http://{host.format(port=closed_port())}/v1"
+    configure(k, emulator, max_retries=0)
+    assert k.run(f"%llm_config base_url={url}").error is None
+    result = k.run(CELL)
+    error = result.error
+    assert error["ename"] == "ConnectionError" and len(error["traceback"]) == 1
+    assert url in error["traceback"][0] and "%llm_config base_url=" in error["traceback"][0]
+
+
+def test_kernel_interrupt_closes_the_stream_and_keeps_the_text(k, emulator, llm):
+    configure(k, emulator, "rate=40; answer_tokens=2000")
+    seen = threading.Event()
+
+    def watch(msg):
+        if msg["msg_type"] in ("comm_msg", "comm_open", "display_data"):
+            seen.set()
+
+    timer = threading.Thread(target=lambda: (seen.wait(20), time.sleep(0.6), k.interrupt()))
+    timer.start()
+    result = k.run("%%llm -m qwen72b-awq\nWrite an essay.", on_message=watch)
+    timer.join()
+    assert result.error["ename"] == "KeyboardInterrupt", "the interrupt is not swallowed"
+    partial, complete = value(k, "[_llm.content, _llm.complete]")
+    assert partial and not complete and final_markdown(result).strip() == partial.strip()
+    assert wait_until_idle(emulator), "the interrupted stream is still open on the gateway"
