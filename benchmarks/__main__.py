@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import _report, kernel_cpu, load_time, overhead, streaming
+from . import _report, embeddings, kernel_cpu, load_time, overhead, streaming
 from ._harness import Context
 
 HERE = Path(__file__).resolve().parent
@@ -43,6 +43,11 @@ METHOD = [
     "completion tokens the emulator reported; baseline: the raw SDK loop that only accumulates the text.",
     "Client overhead: same process, interleaved; ask()'s time to first token is measured from the call "
     "(its Reply's ttft shifted to the caller's clock).",
+    "Embeddings: each side runs once in a fresh `python` process against the emulator (100,000 texts, "
+    "1,024 dims, batches of 64); peak memory is `ru_maxrss` at the end minus `ru_maxrss` after the imports "
+    "and the texts, compared with n x d x 4 bytes. The vectors column is a pandas extension array over one "
+    "C-contiguous (n, d) float32 block. `similar()`: random float32 vectors, vector queries, after a first "
+    "call that computes the row norms.",
 ]
 
 
@@ -67,18 +72,22 @@ def main(argv: list[str] | None = None) -> int:
         over = overhead.collect(ctx)
         step("streaming display and kernel CPU (real kernels)", began)
         stream = streaming.collect(ctx)
+        step("embeddings and similar()", began)
+        embed = embeddings.collect(ctx)
     finally:
         ctx.close()
     step("report", began)
 
-    rows = load_time.rows(load) + streaming.rows(stream) + overhead.rows(over) + kernel_cpu.rows(stream)
+    rows = (load_time.rows(load) + streaming.rows(stream) + overhead.rows(over) + kernel_cpu.rows(stream)
+            + embeddings.rows(embed))
     elapsed = time.perf_counter() - began
     header = "\n".join([
         _report.title(args.quick, elapsed), "",
         f"Machine: {_report.machine(load['jupyter_ai'])}.",
     ])
     text = _report.markdown(rows, header=header, sections=[
-        ("Notes from this run", load_time.notes(load) + streaming.notes(stream) + kernel_cpu.notes(stream)),
+        ("Notes from this run", load_time.notes(load) + streaming.notes(stream) + kernel_cpu.notes(stream)
+         + embeddings.notes(embed)),
         ("How it is measured", METHOD + ["![streaming](streaming.png)"]),
     ])
     (out / "RESULTS.md").write_text(text, encoding="utf-8")

@@ -21,13 +21,29 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = ["session", "ask", "Reply", "errors", "load_ipython_extension", "__version__"]
+__all__ = [
+    "session",
+    "ask",
+    "Reply",
+    "errors",
+    "embed",
+    "similar",
+    "search",
+    "vectors",
+    "rerank",
+    "plot_embeddings",
+    "load_ipython_extension",
+    "__version__",
+]
 
 if TYPE_CHECKING:
     from . import errors
     from .api import ask
     from .config import Session
+    from .embeddings import embed, search, similar, vectors
+    from .projection import plot_embeddings
     from .reply import Reply
+    from .reranking import rerank
 
     session: Session
 
@@ -35,6 +51,12 @@ _LAZY = {
     "ask": ("api", "ask"),
     "Reply": ("reply", "Reply"),
     "errors": ("errors", None),
+    "embed": ("embeddings", "embed"),
+    "similar": ("embeddings", "similar"),
+    "search": ("embeddings", "search"),
+    "vectors": ("embeddings", "vectors"),
+    "rerank": ("reranking", "rerank"),
+    "plot_embeddings": ("projection", "plot_embeddings"),
 }
 
 

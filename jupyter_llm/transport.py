@@ -106,6 +106,59 @@ class Transport:
         )
         return [m.model_dump() for m in page.data]
 
+    def embeddings(
+        self,
+        endpoint: Endpoint,
+        body: dict,
+        *,
+        timeout: float,
+        max_retries: int,
+        headers: dict | None = None,
+        secrets=(),
+        on_notice: Callable[[str], None] | None = None,
+    ) -> dict:
+        """One ``POST /embeddings`` as the raw JSON dict (base64 vectors stay strings for numpy).
+
+        The SDK's own parsing would turn every vector into a list of Python floats; the raw
+        response lets the caller decode base64 straight into a float32 block.
+        """
+        client = self.client(endpoint, timeout=timeout, headers=headers)
+        body = dict(body)
+        params = {k: body.pop(k) for k in list(body) if k not in _SDK_EMBED_ARGS}
+        raw = self._open(
+            lambda: client.embeddings.with_raw_response.create(**body, extra_body=params or None),
+            endpoint=endpoint,
+            model=body.get("model", ""),
+            timeout=timeout,
+            max_retries=max_retries,
+            secrets=secrets,
+            on_notice=on_notice,
+        )
+        return json.loads(raw.http_response.content)
+
+    def rerank(
+        self,
+        endpoint: Endpoint,
+        body: dict,
+        *,
+        timeout: float,
+        max_retries: int,
+        headers: dict | None = None,
+        secrets=(),
+        on_notice: Callable[[str], None] | None = None,
+    ) -> dict | list:
+        """One ``POST /rerank`` as parsed JSON: vLLM's ``{"results": [...]}`` or SGLang's bare list."""
+        client = self.client(endpoint, timeout=timeout, headers=headers)
+        return self._open(
+            lambda: client.post("/rerank", body=body, cast_to=object),
+            endpoint=endpoint,
+            model=body.get("model", ""),
+            timeout=timeout,
+            max_retries=max_retries,
+            secrets=secrets,
+            on_notice=on_notice,
+        )
+
     def _open(self, call, *, endpoint, model, timeout, max_retries, secrets, on_notice):
         import openai
 
@@ -141,6 +194,8 @@ _SDK_CHAT_ARGS = {
     "frequency_penalty", "logprobs", "top_logprobs", "user", "parallel_tool_calls",
     "extra_headers", "extra_query", "extra_body", "timeout",
 }
+
+_SDK_EMBED_ARGS = {"model", "input", "dimensions", "encoding_format", "user"}
 
 
 def _sse_chunks(response, endpoint, model, timeout, secrets, on_notice):

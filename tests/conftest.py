@@ -31,6 +31,24 @@ def _isolated_config(tmp_path, monkeypatch):
     monkeypatch.setenv("JUPYTER_LLM_CONFIG_FILE", str(tmp_path / "config.toml"))
 
 
+@pytest.fixture
+def llm(emulator):
+    """``jupyter_llm.session`` pointed at the emulator with TEST_KEY; request log and caches cleared."""
+    import jupyter_llm
+    from jupyter_llm.api import catalog
+    from jupyter_llm.embeddings import clear_cache
+
+    session = jupyter_llm.session
+    session.reload()
+    session.base_url, session.api_key = emulator.url, TEST_KEY
+    catalog().refresh()
+    clear_cache()
+    emulator.reset()
+    yield session
+    session.reload()
+    catalog().refresh()
+
+
 @dataclass
 class CellResult:
     """What the front end received while one cell ran."""

@@ -5,20 +5,7 @@ import pytest
 
 import jupyter_llm
 from jupyter_llm import errors
-from jupyter_llm.api import catalog
 from conftest import TEST_KEY
-
-
-@pytest.fixture
-def llm(emulator):
-    """The session pointed at the emulator with the test key; emulator log cleared."""
-    s = jupyter_llm.session
-    s.reload()
-    s.base_url, s.api_key = emulator.url, TEST_KEY
-    catalog().refresh()
-    emulator.reset()
-    yield s
-    s.reload()
 
 
 def ask(prompt="What is 2+2?", emulate: str | None = None, **kw):

@@ -45,17 +45,6 @@ def raw_html(markdown: str) -> bool:
 
 # -- ask() ------------------------------------------------------------------------------
 
-@pytest.fixture
-def llm(emulator):
-    s = jupyter_llm.session
-    s.reload()
-    s.base_url, s.api_key = emulator.url, TEST_KEY
-    catalog().refresh()
-    emulator.reset()
-    yield s
-    s.reload()
-
-
 @pytest.mark.parametrize("prompt, says", [
     ("", "empty"), ("  \n\t", "empty"), (b"", "empty"), (None, "must be text (str), not NoneType"),
     (42, "must be text (str), not int"),

@@ -21,7 +21,6 @@ from conftest import TEST_KEY, Kernel
 
 import jupyter_llm
 from jupyter_llm import errors
-from jupyter_llm.api import catalog
 from jupyter_llm.events import Notice
 from jupyter_llm.transport import Transport
 
@@ -103,19 +102,6 @@ def wait_until_idle(emulator, seconds: float = 8.0) -> bool:
 
 
 # -- through ask() ----------------------------------------------------------------------
-
-@pytest.fixture
-def llm(emulator):
-    """The session pointed at the emulator with the test key; emulator log cleared."""
-    s = jupyter_llm.session
-    s.reload()
-    s.base_url, s.api_key = emulator.url, TEST_KEY
-    catalog().refresh()
-    emulator.reset()
-    yield s
-    s.reload()
-    catalog().refresh()
-
 
 @pytest.mark.parametrize("name", ROWS)
 def test_fault_through_ask(llm, emulator, name):
