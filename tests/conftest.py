@@ -119,16 +119,37 @@ class Kernel:
         self.manager.shutdown_kernel(now=True)
 
 
-@pytest.fixture
-def kernel_env(emulator, tmp_path):
+def kernel_environment(base_url: str, config_file) -> dict[str, str]:
+    """The environment of a kernel whose session points at ``base_url`` with TEST_KEY."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER_LLM_", "OPENAI_"))}
     env.update(
-        JUPYTER_LLM_BASE_URL=emulator.url,
+        JUPYTER_LLM_BASE_URL=base_url,
         JUPYTER_LLM_API_KEY=TEST_KEY,
-        JUPYTER_LLM_CONFIG_FILE=str(tmp_path / "config.toml"),
+        JUPYTER_LLM_CONFIG_FILE=str(config_file),
         PYTHONUNBUFFERED="1",
     )
     return env
+
+
+def raw_html(markdown: str) -> bool:
+    """True when a CommonMark renderer that allows HTML would emit raw HTML for ``markdown``.
+
+    Written apart from display/safe.py on purpose: the tests' own oracle.
+    """
+    from markdown_it import MarkdownIt
+
+    stack = list(MarkdownIt("commonmark", {"html": True}).parse(markdown))
+    while stack:
+        token = stack.pop()
+        if token.type in ("html_block", "html_inline"):
+            return True
+        stack.extend(token.children or ())
+    return False
+
+
+@pytest.fixture
+def kernel_env(emulator, tmp_path):
+    return kernel_environment(emulator.url, tmp_path / "config.toml")
 
 
 @pytest.fixture

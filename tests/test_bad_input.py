@@ -9,11 +9,10 @@ never run in the page (the emulator quotes the prompt in its answer, so a prompt
 from __future__ import annotations
 
 import json
-import os
 import re
 
 import pytest
-from conftest import TEST_KEY, Kernel
+from conftest import Kernel, kernel_environment, raw_html
 
 import jupyter_llm
 from jupyter_llm import errors
@@ -28,19 +27,6 @@ LIVE_TAG = re.compile(r"<\s*(script|img|iframe|!--)", re.IGNORECASE)
 
 def chat_requests(emulator) -> list[dict]:
     return [r for r in emulator.requests if r["path"].endswith("/chat/completions")]
-
-
-def raw_html(markdown: str) -> bool:
-    """True when a CommonMark renderer that allows HTML would emit any raw HTML for ``markdown``."""
-    from markdown_it import MarkdownIt
-
-    stack = list(MarkdownIt("commonmark", {"html": True}).parse(markdown))
-    while stack:
-        token = stack.pop()
-        if token.type in ("html_block", "html_inline"):
-            return True
-        stack.extend(token.children or ())
-    return False
 
 
 # -- ask() ------------------------------------------------------------------------------
@@ -141,14 +127,7 @@ def test_displaying_a_reply_object_does_not_send_live_html(llm):
 
 @pytest.fixture(scope="module")
 def k(emulator, tmp_path_factory):
-    env = {name: v for name, v in os.environ.items() if not name.startswith(("JUPYTER_LLM_", "OPENAI_"))}
-    env.update(
-        JUPYTER_LLM_BASE_URL=emulator.url,
-        JUPYTER_LLM_API_KEY=TEST_KEY,
-        JUPYTER_LLM_CONFIG_FILE=str(tmp_path_factory.mktemp("bad_input") / "config.toml"),
-        PYTHONUNBUFFERED="1",
-    )
-    kernel = Kernel(env)
+    kernel = Kernel(kernel_environment(emulator.url, tmp_path_factory.mktemp("bad_input") / "config.toml"))
     kernel.run("%load_ext jupyter_llm\nimport json, jupyter_llm")
     yield kernel
     kernel.shutdown()

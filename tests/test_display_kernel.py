@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Kernel
+from conftest import Kernel, raw_html
 from jupyter_llm.display.safe import safe_markdown
 from jupyter_llm.display.html import plain_preview
 
@@ -379,7 +379,7 @@ def test_model_written_html_never_reaches_the_page_as_tags(live_kernel):
     assert "`<script>ok()</script>`" in answer["text/markdown"]
     assert "<script>fenced()</script>" in answer["text/markdown"]
     assert "&lt;script>split(1)" in answer["text/markdown"]
-    assert not _raw_html(answer["text/markdown"])
+    assert not raw_html(answer["text/markdown"])
 
 
 def test_interrupted_reply_keeps_partial_text_and_says_what_went_wrong(live_kernel):
@@ -432,16 +432,6 @@ def test_tool_calls_show_as_they_stream_and_as_a_list_at_the_end(live_kernel):
     assert "get_weather" in finals[0]["text/plain"]
 
 
-def _raw_html(markdown: str) -> bool:
-    from markdown_it import MarkdownIt
-
-    stack = list(MarkdownIt("commonmark", {"html": True}).parse(markdown))
-    while stack:
-        token = stack.pop()
-        if token.type in ("html_block", "html_inline"):
-            return True
-        stack.extend(token.children or ())
-    return False
 
 
 def test_a_notice_shows_at_once_even_between_updates(live_kernel):

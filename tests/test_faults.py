@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 
 import pytest
-from conftest import TEST_KEY, Kernel
+from conftest import TEST_KEY, Kernel, kernel_environment
 
 import jupyter_llm
 from jupyter_llm import errors
@@ -230,14 +230,7 @@ def test_interrupt_in_ask_closes_the_stream_keeps_the_text_and_propagates(llm, e
 
 @pytest.fixture(scope="module")
 def k(emulator, tmp_path_factory):
-    env = {name: v for name, v in os.environ.items() if not name.startswith(("JUPYTER_LLM_", "OPENAI_"))}
-    env.update(
-        JUPYTER_LLM_BASE_URL=emulator.url,
-        JUPYTER_LLM_API_KEY=TEST_KEY,
-        JUPYTER_LLM_CONFIG_FILE=str(tmp_path_factory.mktemp("faults") / "config.toml"),
-        PYTHONUNBUFFERED="1",
-    )
-    kernel = Kernel(env)
+    kernel = Kernel(kernel_environment(emulator.url, tmp_path_factory.mktemp("faults") / "config.toml"))
     kernel.run("%load_ext jupyter_llm\nimport json, jupyter_llm, jupyter_llm.api")
     yield kernel
     kernel.shutdown()
