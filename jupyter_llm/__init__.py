@@ -25,6 +25,7 @@ __all__ = [
     "session",
     "ask",
     "Reply",
+    "tool",
     "errors",
     "embed",
     "similar",
@@ -44,12 +45,14 @@ if TYPE_CHECKING:
     from .projection import plot_embeddings
     from .reply import Reply
     from .reranking import rerank
+    from .tools import tool
 
     session: Session
 
 _LAZY = {
     "ask": ("api", "ask"),
     "Reply": ("reply", "Reply"),
+    "tool": ("tools", "tool"),
     "errors": ("errors", None),
     "embed": ("embeddings", "embed"),
     "similar": ("embeddings", "similar"),

@@ -50,6 +50,8 @@ def ask(
 
     ``model``, ``think``, ``temperature``, ``max_tokens`` and the rest default to
     ``jupyter_llm.session``; other keyword arguments go into the request body as they are.
+    ``tools=[...]`` lets the model call Python functions (see :func:`jupyter_llm.tool`),
+    at most ``max_tool_rounds`` rounds; ``confirm=True`` (or a callable) asks before each call.
     ``display=None`` renders the reply as it streams when running in a kernel. A ``bytes``
     prompt is decoded as UTF-8; bytes that are not UTF-8 become U+FFFD, with a note.
 
@@ -76,18 +78,25 @@ def chat(
     think: bool | None = None,
     display: bool | None = None,
     on_event: Callable[[Event], None] | None = None,
+    tools=None,
+    max_tool_rounds: int | None = None,
+    confirm=None,
     **params,
 ) -> Reply:
-    """Run one streamed chat request for ``messages``; the shared path of ask, magics and panels."""
+    """Run one streamed chat request for ``messages``; the shared path of ask, magics and panels.
+
+    With ``tools`` (Tool objects, functions or registered names), the model's tool calls
+    are run and their results sent back, one streamed request per round, until it answers
+    or ``max_tool_rounds`` rounds of calls have run. ``confirm`` (True, or a callable
+    taking the ToolCall and returning a bool) asks before each call.
+    """
     from .chat import apply_thinking
-    from .stream import ReplyBuilder, events
-    from .transport import default_transport
 
     session = _session()
     model = model or session.model or _default_model()
     think = session.think if think is None else think
     info = catalog().lookup(model)
-    body = {"model": model, "messages": _clean(messages)}
+    body = {"model": model}
     for name in ("temperature", "max_tokens"):
         value = params.pop(name, None)
         value = getattr(session, name) if value is None else value
@@ -95,14 +104,108 @@ def chat(
             body[name] = value
     body.update(params)
     _check_max_tokens(body.get("max_tokens"), info)
-    notice = apply_thinking(body, info, think, soft=session.soft_think_switch)
+    if display is None:
+        display = in_kernel()
+    if tools and all(isinstance(t, dict) for t in tools):
+        # Raw OpenAI tool specs: sent as they are, and the caller runs the calls (no loop).
+        body["tools"], tools = tools, None
+    if not tools:
+        body["messages"] = _clean(messages)
+        notice = apply_thinking(body, info, think, soft=session.soft_think_switch)
+        return _round(body, model, info, think, notice, messages, display, on_event)
+    return _tool_loop(body, model, info, think, messages, display, on_event, tools, max_tool_rounds, confirm)
 
+
+def _tool_loop(body, model, info, think, messages, display, on_event, tools, max_tool_rounds, confirm) -> Reply:
+    """Rounds of request, tool calls, results, until the model answers in text."""
+    from .chat import apply_thinking
+    from .toolloop import assistant_message
+    from .tools import resolve
+
+    session = _session()
+    tools = resolve(tools, _user_namespace())
+    if info.tools is False:
+        raise errors.CapabilityError(
+            f"{model} cannot call functions (no function calling on the gateway); pick a model with "
+            f"tools in %llm_models, e.g. a qwen3-* model.")
+    rounds = session.max_tool_rounds if max_tool_rounds is None else max_tool_rounds
+    confirm = session.confirm_tools if confirm is None else confirm
+    body["tools"] = [t.schema for t in tools]
+    conversation = list(messages)
+    results: list = []
+    usage = []
+    elapsed = 0.0
+    for number in range(rounds + 1):
+        request = dict(body, messages=_clean(conversation))
+        notice = apply_thinking(request, info, think, soft=session.soft_think_switch)
+        reply = _round(request, model, info, think, notice, conversation, display, on_event,
+                       keep=lambda r: _run_round(r, tools, confirm, number, rounds, on_event))
+        usage.append(reply.usage)
+        elapsed += reply.elapsed or 0.0
+        conversation.append(assistant_message(reply) if reply.tool_calls
+                            else {"role": "assistant", "content": reply.content})
+        done = reply.tool_results
+        results += done
+        if not done:
+            break
+        conversation += [r.message for r in done]
+    reply.messages = conversation
+    reply.tool_results = results
+    reply.usage = _total(usage)
+    reply.elapsed = elapsed
+    return reply
+
+
+def _run_round(reply, tools, confirm, number, rounds, on_event) -> None:
+    from .toolloop import run_calls
+
+    if not reply.tool_calls or reply.finish_reason is None:
+        return
+    if number >= rounds:
+        text = (f"Stopped after {rounds} tool round(s) (max_tool_rounds): the model still asked for "
+                f"{', '.join(c.name for c in reply.tool_calls)}. Raise max_tool_rounds to let it go on.")
+        _note(text)
+        return
+    reply.tool_results = run_calls(reply.tool_calls, tools, confirm=confirm, round=number)
+
+
+def _total(usages):
+    from .events import Usage
+
+    usages = [u for u in usages if u is not None]
+    if not usages:
+        return None
+    reasoning = [u.reasoning_tokens for u in usages if u.reasoning_tokens is not None]
+    return Usage(
+        prompt_tokens=sum(u.prompt_tokens for u in usages),
+        completion_tokens=sum(u.completion_tokens for u in usages),
+        total_tokens=sum(u.total_tokens for u in usages),
+        reasoning_tokens=sum(reasoning) if reasoning else None,
+    )
+
+
+def _user_namespace() -> dict | None:
+    # `--tools name` may name a plain function defined in the notebook, not yet decorated.
+    if "IPython" not in sys.modules:
+        return None
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return shell.user_ns if shell is not None else None
+
+
+def _round(body, model, info, think, notice, messages, display, on_event, keep=None) -> Reply:
+    """One streamed request; ``keep`` runs on the assembled reply before it is shown."""
+    from .stream import ReplyBuilder, events
+    from .transport import default_transport
+
+    session = _session()
     endpoint = session.endpoint(model)
     transport = default_transport()
     # Create the client (and import the SDK) first, so time to first token measures the gateway.
     transport.client(endpoint, timeout=session.timeout, headers=session.extra_headers)
     renderer = None
-    if display if display is not None else in_kernel():
+    if display:
         from .display.renderer import ReplyRenderer
 
         renderer = ReplyRenderer()
@@ -148,6 +251,11 @@ def chat(
             # Closes the HTTP response now, so an interrupted reply stops costing the gateway.
             chunks.close()
     reply = builder.finish()
+    if keep is not None and error is None:
+        try:
+            keep(reply)
+        except KeyboardInterrupt as exc:
+            error = exc
     if renderer is not None:
         renderer.finish(reply, error=error)
     if error is not None:

@@ -29,6 +29,8 @@ SETTINGS = {
     "timeout": "seconds to wait for the first byte and between chunks",
     "max_retries": "retries on 429, 5xx and connection errors",
     "extra_headers": "extra HTTP headers sent with every request",
+    "confirm_tools": "ask before running each tool call the model makes",
+    "max_tool_rounds": "rounds of tool calls run before the model must answer",
 }
 
 _ENV = {
@@ -120,6 +122,8 @@ class Session(HasTraits):
     timeout = Float(120.0, help=SETTINGS["timeout"])
     max_retries = Int(2, help=SETTINGS["max_retries"])
     extra_headers = Dict(help=SETTINGS["extra_headers"])
+    confirm_tools = Bool(False, help=SETTINGS["confirm_tools"])
+    max_tool_rounds = Int(8, help=SETTINGS["max_tool_rounds"])
     routes = Dict(help="model-pattern routes to other keys / URLs, by name")
     model_overrides = Dict(help="catalogue overrides by model name")
     source = Dict(help="where each setting came from")
@@ -161,6 +165,7 @@ class Session(HasTraits):
                         sources[name] = variable
                         break
             self.source = sources
+            self._loaded = {name: getattr(self, name) for name in sources}
 
     def _from_file(self) -> dict:
         path = config_path()
@@ -224,12 +229,18 @@ class Session(HasTraits):
         inner = ", ".join(f"{k}={v!r}" for k, v in self.as_dict().items() if v not in (None, {}))
         return f"Session({inner})"
 
+    def _origin(self, name: str) -> str:
+        """Where a setting's value came from, for the settings table."""
+        if name in self.source and getattr(self, name) == self._loaded.get(name):
+            return self.source[name]
+        return "default" if getattr(self, name) == self.trait_defaults(name) else "set in this session"
+
     def _repr_mimebundle_(self, include=None, exclude=None):
         import html
 
         rows = "".join(
             f"<tr><td><code>{name}</code></td><td>{html.escape(repr(value))}</td>"
-            f"<td>{html.escape(self.source.get(name, 'set in this session' if self.trait_has_value(name) else 'default'))}</td>"
+            f"<td>{html.escape(self._origin(name))}</td>"
             f"<td>{html.escape(SETTINGS[name])}</td></tr>"
             for name, value in self.as_dict().items()
         )

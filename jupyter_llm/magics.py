@@ -24,6 +24,10 @@ class LLMMagics(Magics):
     @argument("-o", "--output", metavar="NAME", help="also store the Reply in this variable")
     @argument("-t", "--temperature", type=float, help="sampling temperature")
     @argument("--max-tokens", type=int, help="cap on generated tokens (reasoning included)")
+    @argument("--tools", metavar="NAMES", help="comma-separated tool names the model may call, or 'all' (every @jupyter_llm.tool)")
+    @argument("--confirm", action="store_const", const=True, default=None,
+              help="ask before running each tool call (default: session.confirm_tools)")
+    @argument("--max-tool-rounds", type=int, help="rounds of tool calls before the model must answer (default 8)")
     @cell_magic
     def llm(self, line: str, cell: str):
         """Send the cell to a model and stream the answer as Markdown.
@@ -36,6 +40,9 @@ class LLMMagics(Magics):
 
             %%llm -m qwen3-32b --no-think
             Explain what {df.shape} means for this data frame.
+
+            %%llm --tools get_current_weather --confirm
+            What is the weather like in Paris today?
         """
         from .api import chat
         from .chat import build_messages, interpolate
@@ -49,6 +56,16 @@ class LLMMagics(Magics):
             print(f"jupyter-llm: no variable for {names}; left as written.", file=sys.stderr)
         messages = build_messages(filled.text.strip(), system=args.system)
         params = {k: v for k, v in (("temperature", args.temperature), ("max_tokens", args.max_tokens)) if v is not None}
+        if args.tools:
+            from .tools import resolve
+
+            try:
+                params["tools"] = resolve(args.tools, self.shell.user_ns)
+            except errors.ConfigError as exc:
+                raise UsageError(str(exc)) from None
+            params.update(confirm=args.confirm, max_tool_rounds=args.max_tool_rounds)
+        elif args.confirm or args.max_tool_rounds is not None:
+            raise UsageError("--confirm and --max-tool-rounds need --tools NAMES (or --tools all).")
         try:
             reply = chat(messages, model=args.model, think=args.think, display=True, **params)
         except (errors.LLMError, KeyboardInterrupt) as exc:
@@ -72,7 +89,7 @@ class LLMMagics(Magics):
 
         The API key is never typed into a cell: ``%llm_config api_key`` asks for it with a
         hidden prompt. Settings: base_url, api_key, auth, model, think, soft_think_switch,
-        temperature, max_tokens, timeout, max_retries, extra_headers.
+        temperature, max_tokens, timeout, max_retries, extra_headers, confirm_tools, max_tool_rounds.
         """
         from IPython.display import display
 

@@ -59,6 +59,8 @@ class Reply:
     ttft: float | None = None
     elapsed: float | None = None
     messages: list[dict] = field(default_factory=list)
+    #: Every tool call run for this reply, in order (``toolloop.ToolResult``); empty without tools.
+    tool_results: list = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -79,6 +81,7 @@ class Reply:
         text = self.content if len(self.content) <= 60 else self.content[:57] + "..."
         state = self.finish_reason or "incomplete"
         extra = f", {len(self.tool_calls)} tool calls" if self.tool_calls else ""
+        extra += f", {len(self.tool_results)} tool results" if self.tool_results else ""
         return f"Reply({self.model!r}, {state}, {text!r}{extra})"
 
     def summary(self) -> str:

@@ -85,6 +85,30 @@ def tool_calls_bundle(calls, limit: int = 300) -> dict:
     return {"text/plain": plain.rstrip("\n"), "text/markdown": safe_markdown(markdown)}
 
 
+def tool_card_bundle(result, limit: int = PLAIN_LIMIT) -> dict:
+    """One tool call as a collapsed ``<details>`` card: name, arguments, status, duration, result."""
+    call = result.call
+    try:
+        pretty = json.dumps(json.loads(call.arguments_json or "{}"), indent=2, ensure_ascii=False)
+    except json.JSONDecodeError:
+        pretty = call.arguments_json
+    status = "failed" if result.error else "done"
+    # "0.01 s": the form the nbval sanitizer turns into "T s", so reruns compare equal.
+    header = f"⚙ {call.name} · {status} · {result.seconds:.2f} s"
+    body = plain_preview(result.content, limit)
+    label = "Error" if result.error else "Result"
+    colour = "#b00020" if result.error else "inherit"
+    return {
+        "text/plain": f"{header}\n  arguments: {' '.join(pretty.split())}\n  {label.lower()}: {plain_preview(result.content, 300)}",
+        "text/html": (
+            f"<details><summary>{escape(header)}</summary>\n"
+            f'<div style="{_SMALL}">Arguments</div><pre>{escape(pretty)}</pre>\n'
+            f'<div style="{_SMALL}">{label}</div><pre style="color: {colour}; white-space: pre-wrap">'
+            f"{escape(body)}</pre></details>"
+        ),
+    }
+
+
 def usage_bundle(line: str) -> dict:
     """The reply's one-line summary, small and grey."""
     return {"text/plain": line, "text/html": f'<div style="{_SMALL}">{escape(line)}</div>'}

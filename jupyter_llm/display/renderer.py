@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable
 
 from ..events import ContentDelta, Event, Notice, ReasoningDelta, ToolCallDelta
-from .html import answer_bundle, reasoning_bundle, reasoning_header, tool_calls_bundle, usage_bundle
+from .html import (answer_bundle, reasoning_bundle, reasoning_header, tool_calls_bundle, tool_card_bundle,
+                   usage_bundle)
 from .throttle import Throttle
 
 #: Seconds between live updates. Ten a second reads as smooth streaming, and each update
@@ -101,7 +102,12 @@ class ReplyRenderer:
             _show(reasoning_bundle(reply.reasoning, seconds))
         if reply.content.strip():
             _show(answer_bundle(reply.content))
-        if reply.tool_calls:
+        results = getattr(reply, "tool_results", None)
+        if results:
+            # The calls were run: one card each (arguments, status, result) says all the list would.
+            for result in results:
+                _show(tool_card_bundle(result))
+        elif reply.tool_calls:
             _show(tool_calls_bundle(reply.tool_calls))
         line = (reply if reply.model else dataclasses.replace(reply, model=self._model)).summary()
         if error is not None:
