@@ -1,6 +1,8 @@
 """Take the README's screenshots: JupyterLab, the quickstart, Run All, headless Chromium.
 
-`python tools/screenshot.py OUT_DIR` writes streaming.png (mid-reply) and final.png.
+`python tools/screenshot.py OUT_DIR [NOTEBOOK CELL_TEXT]` writes streaming.png (mid-reply)
+and final.png of the first cell containing CELL_TEXT (default: the quickstart's first
+%%llm cell).
 Needs Debian's chromium and the playwright package (no browser download).
 """
 from __future__ import annotations
@@ -25,7 +27,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def main(out: Path) -> None:
+def main(out: Path, notebook: str = "quickstart.ipynb", marker: str = "Explain what") -> None:
     from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
@@ -52,7 +54,7 @@ def main(out: Path) -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
             page = browser.new_page(viewport={"width": 1100, "height": 900})
-            page.goto(f"http://127.0.0.1:{port}/lab/tree/quickstart.ipynb?token=shot&reset")
+            page.goto(f"http://127.0.0.1:{port}/lab/tree/{notebook}?token=shot&reset")
             page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60000)
             page.keyboard.press("Control+b")  # hide the file browser: more room for the notebook
             page.click("text=Edit")
@@ -60,11 +62,11 @@ def main(out: Path) -> None:
             page.click("text=Run", timeout=10000)
             page.click("text=Restart Kernel and Run All Cells…", timeout=10000)
             page.click(".jp-Dialog button.jp-mod-accept", timeout=10000)
-            cell = page.locator(".jp-CodeCell", has_text="Explain what")
+            cell = page.locator(".jp-CodeCell", has_text=marker)
             try:
                 page.wait_for_function(
                     "() => [...document.querySelectorAll('.jp-CodeCell')].some("
-                    "c => c.textContent.includes('Explain what') && c.querySelector('.jllm-live'))",
+                    "c => c.textContent.includes(%r) && c.querySelector('.jllm-live'))" % marker,
                     timeout=60000, polling=50,
                 )
                 cell.scroll_into_view_if_needed()
@@ -72,7 +74,7 @@ def main(out: Path) -> None:
                 page.screenshot(path=str(out / "streaming.png"))
                 page.wait_for_function(
                     "() => [...document.querySelectorAll('.jp-CodeCell')].some("
-                    "c => c.textContent.includes('Explain what') && c.querySelector('details'))",
+                    "c => c.textContent.includes(%r) && c.querySelector('details'))" % marker,
                     timeout=60000,
                 )
                 cell.scroll_into_view_if_needed()
@@ -88,4 +90,4 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs"))
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs"), *sys.argv[2:4])
