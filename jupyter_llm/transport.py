@@ -71,19 +71,15 @@ class Transport:
         as lines and parsed with ``json`` here, which is several times cheaper per chunk
         than building SDK objects and is what a cassette records anyway.
         """
-        client = self.client(endpoint, timeout=timeout, headers=headers)
         body = dict(body, stream=True, stream_options={"include_usage": True})
         params = {k: body.pop(k) for k in list(body) if k not in _SDK_CHAT_ARGS}
         model = body.get("model", "")
-        opened = self._open(
-            lambda: client.chat.completions.with_streaming_response.create(
+        opened = self._send(
+            endpoint,
+            lambda client: client.chat.completions.with_streaming_response.create(
                 **body, extra_body=params or None
             ).__enter__(),
-            endpoint=endpoint,
-            model=model,
-            timeout=timeout,
-            max_retries=max_retries,
-            secrets=secrets,
+            model=model, timeout=timeout, max_retries=max_retries, headers=headers, secrets=secrets,
             on_notice=on_notice,
         )
         try:
@@ -93,16 +89,11 @@ class Transport:
 
     def list_models(self, session) -> list[dict]:
         """The ``/v1/models`` entries the session's key can use, as plain dicts."""
-        endpoint = session.endpoint(session.model)
-        client = self.client(endpoint, timeout=session.timeout, headers=session.extra_headers)
-        page = self._open(
-            lambda: client.models.list(),
-            endpoint=endpoint,
-            model="",
-            timeout=session.timeout,
-            max_retries=session.max_retries,
-            secrets=session.secrets(),
-            on_notice=None,
+        page = self._send(
+            session.endpoint(session.model),
+            lambda client: client.models.list(),
+            model="", timeout=session.timeout, max_retries=session.max_retries,
+            headers=session.extra_headers, secrets=session.secrets(), on_notice=None,
         )
         return [m.model_dump() for m in page.data]
 
@@ -122,17 +113,13 @@ class Transport:
         The SDK's own parsing would turn every vector into a list of Python floats; the raw
         response lets the caller decode base64 straight into a float32 block.
         """
-        client = self.client(endpoint, timeout=timeout, headers=headers)
         body = dict(body)
         params = {k: body.pop(k) for k in list(body) if k not in _SDK_EMBED_ARGS}
-        raw = self._open(
-            lambda: client.embeddings.with_raw_response.create(**body, extra_body=params or None),
-            endpoint=endpoint,
-            model=body.get("model", ""),
-            timeout=timeout,
-            max_retries=max_retries,
-            secrets=secrets,
-            on_notice=on_notice,
+        raw = self._send(
+            endpoint,
+            lambda client: client.embeddings.with_raw_response.create(**body, extra_body=params or None),
+            model=body.get("model", ""), timeout=timeout, max_retries=max_retries, headers=headers,
+            secrets=secrets, on_notice=on_notice,
         )
         return json.loads(raw.http_response.content)
 
@@ -148,14 +135,19 @@ class Transport:
         on_notice: Callable[[str], None] | None = None,
     ) -> dict | list:
         """One ``POST /rerank`` as parsed JSON: vLLM's ``{"results": [...]}`` or SGLang's bare list."""
+        return self._send(
+            endpoint,
+            lambda client: client.post("/rerank", body=body, cast_to=object),
+            model=body.get("model", ""), timeout=timeout, max_retries=max_retries, headers=headers,
+            secrets=secrets, on_notice=on_notice,
+        )
+
+    def _send(self, endpoint, make, *, model, timeout, max_retries, headers, secrets, on_notice):
+        """``make(client)`` with the endpoint's cached client, retried and translated by ``_open``."""
         client = self.client(endpoint, timeout=timeout, headers=headers)
         return self._open(
-            lambda: client.post("/rerank", body=body, cast_to=object),
-            endpoint=endpoint,
-            model=body.get("model", ""),
-            timeout=timeout,
-            max_retries=max_retries,
-            secrets=secrets,
+            lambda: make(client),
+            endpoint=endpoint, model=model, timeout=timeout, max_retries=max_retries, secrets=secrets,
             on_notice=on_notice,
         )
 
