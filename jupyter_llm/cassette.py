@@ -328,8 +328,9 @@ def _content(message) -> str:
     return content if isinstance(content, str) else json.dumps(message, ensure_ascii=False, sort_keys=True)
 
 
-def _excerpt(text: str, start: int, width: int = 40) -> str:
-    begin = max(0, start - 10)
+def _excerpt(text: str, start: int, width: int = 60) -> str:
+    """``text`` whole when short, else a window that opens just before the first difference."""
+    begin = 0 if len(text) <= width else max(0, min(start - 15, len(text) - width))
     piece = text[begin:begin + width]
     return repr(("…" if begin else "") + piece + ("…" if begin + width < len(text) else ""))
 
@@ -352,9 +353,13 @@ def _cell() -> str:
     shell = get_ipython()
     if shell is None:
         return ""
-    lines = [line for line in (shell.history_manager.input_hist_raw[-1:] or [""])[0].splitlines() if line.strip()]
+    history = shell.history_manager.input_hist_raw
+    if len(history) < 2:
+        return ""
+    # The running cell is stored before it runs, at the index of its In[n] number.
+    lines = [line for line in history[-1].splitlines() if line.strip()]
     first = f" (`{lines[0].strip()[:60]}`)" if lines else ""
-    return f"cell [{shell.execution_count}]{first}"
+    return f"cell [{len(history) - 1}]{first}"
 
 
 # Which cassette answers: the innermost `with jupyter_llm.cassette(...)`, else the session's.
