@@ -400,6 +400,12 @@ def active() -> Cassette | None:
     return tape
 
 
+def replaying() -> bool:
+    """True when the active cassette is in replay mode: nothing will reach the gateway."""
+    tape = active()
+    return tape is not None and tape.mode == "replay"
+
+
 def notebook_path() -> Path | None:
     """The running notebook's file, when the front end told the kernel (else None).
 
