@@ -311,3 +311,21 @@ def test_record_a_notebook_then_replay_it_under_strict_nbval(emulator, tmp_path)
     nbformat.write(nb, notebook)
     run = subprocess.run(args, capture_output=True, text=True, timeout=300, env=replay, cwd=tmp_path)
     assert run.returncode != 0 and "CassetteMiss" in run.stdout
+
+
+def test_every_shipped_notebook_has_a_clean_cassette():
+    """What `make test` replays: each notebook in notebooks/ has its cassette, and none holds a
+    key, an auth header or a URL (they were recorded with `jupyter-llm record`)."""
+    import re
+
+    folder = Path(__file__).resolve().parents[1] / "notebooks"
+    notebooks = sorted(folder.glob("*.ipynb"))
+    assert notebooks
+    secretish = re.compile(r"sk-[A-Za-z0-9_\-]{6,}|authorization|bearer|api_key|https?://", re.I)
+    for notebook in notebooks:
+        tape = cassette.default_path(notebook)
+        assert tape.is_file(), f"{notebook.name} has no cassette: run jupyter-llm record {notebook}"
+        text = tape.read_text(encoding="utf-8")
+        records = [json.loads(line) for line in text.splitlines()]
+        assert records[0]["exchanges"] == len(records) - 1
+        assert not secretish.findall(text), f"{tape.name}: {secretish.findall(text)[:3]}"
