@@ -9,7 +9,8 @@ same chunks through the same display path, instantly or at the recorded pace.
 Modes: ``record`` (start afresh, call the gateway, keep everything), ``replay`` (never
 call the gateway; an unrecorded request is a :class:`~jupyter_llm.errors.CassetteMiss`),
 ``auto`` (replay what is recorded, record what is not), ``off``. A request sent several
-times is recorded each time and replayed in the same order.
+times is recorded each time and replayed in the same order; sent more often than that
+(a cell re-run by hand), replay gives it its last recorded answer again.
 
 Example::
 
@@ -31,7 +32,7 @@ import time
 import types
 from pathlib import Path
 
-from . import errors
+from . import cassette_diff, errors
 
 MODES = ("off", "auto", "record", "replay")
 SUFFIX = ".llm.jsonl"
@@ -115,7 +116,11 @@ class Cassette:
             if self.mode != "record" and n < len(recorded):
                 return _replay(kind, recorded[n], self.speed)
             if self.mode == "replay":
-                raise self._miss(kind, request, key, n)
+                if recorded:
+                    # Sent more often than recorded: a cell run again by hand. Its last answer
+                    # is what the user saw for it, better than an error in the middle of a class.
+                    return _replay(kind, recorded[-1], self.speed)
+                raise self._miss(kind, request)
         record = {"kind": kind, "n": n, "request": request}
         if kind == "chat":
             return self._record_stream(key, record, live, secrets)
@@ -165,20 +170,15 @@ class Cassette:
         # differ only where the sanitiser expects it.
         print(f"jupyter-llm: cassette {self.path.name} ({self.mode} mode)", file=sys.stderr)
 
-    def _miss(self, kind, request, key, n) -> errors.CassetteMiss:
-        cell = _cell()
+    def _miss(self, kind, request) -> errors.CassetteMiss:
+        cell = cassette_diff.cell()
         where = f" in {cell}" if cell else ""
-        if n:
-            why = (f"this exact request was recorded {n} time(s) and is now sent again: the notebook "
-                   f"sends it more often than when it was recorded (a cell run twice?)")
-            nearest, differences = self._records[key][-1]["request"], []
+        nearest, differences = cassette_diff.nearest(request, [r[0]["request"] for r in self._records.values()
+                                                  if r[0]["kind"] == kind])
+        if nearest is None:
+            why = f"the cassette holds no {kind} request at all"
         else:
-            nearest, differences = _nearest(request, [r[0]["request"] for k, r in self._records.items()
-                                                      if r[0]["kind"] == kind])
-            if nearest is None:
-                why = f"the cassette holds no {kind} request at all"
-            else:
-                why = "nearest recorded request differs: " + "; ".join(differences)
+            why = "nearest recorded request differs: " + "; ".join(differences)
         return errors.CassetteMiss(
             f"No recorded answer{where} in {self.path.name} (replay mode): {why}. Re-record with "
             f"`jupyter-llm record NOTEBOOK`, or record what is missing with %llm_cassette --mode auto.",
@@ -260,106 +260,6 @@ def _key(kind: str, request: dict) -> str:
 
 def _sort_key(record: dict) -> tuple:
     return (_key(record["kind"], record["request"]), record["n"])
-
-
-def _nearest(request: dict, candidates: list[dict]) -> tuple[dict | None, list[str]]:
-    import difflib
-
-    if not candidates:
-        return None, []
-    text = json.dumps(request, sort_keys=True, ensure_ascii=False)
-
-    def distance(old):
-        other = json.dumps(old, sort_keys=True, ensure_ascii=False)
-        return (len(differences(old, request)), -difflib.SequenceMatcher(None, other, text).quick_ratio())
-
-    best = min(candidates, key=distance)
-    return best, differences(best, request)
-
-
-def differences(old: dict, new: dict) -> list[str]:
-    """What changed from recorded request ``old`` to ``new``, one phrase per field."""
-    out = []
-    for name in sorted(set(old) | set(new), key=lambda n: (n not in ("model", "messages", "input"), n)):
-        before, after = old.get(name, _UNSET), new.get(name, _UNSET)
-        if before == after:
-            continue
-        if name == "messages" and isinstance(before, list) and isinstance(after, list):
-            out.append(_prompt_change(before, after))
-        elif name == "tools" and isinstance(before, list) and isinstance(after, list):
-            out.append(f"tools: recorded {_tool_names(before)}, now {_tool_names(after)}"
-                       if _tool_names(before) != _tool_names(after) else "tools: a tool's definition changed")
-        elif name == "model":
-            out.append(f"model: recorded {before!r}, now {after!r}")
-        elif before is _UNSET:
-            out.append(f"{name}: not set when recorded, now {_short(after)}")
-        else:
-            out.append(f"{name}: recorded {_short(before)}, now {_short(after)}")
-    return out
-
-
-class _Unset:
-    def __repr__(self) -> str:
-        return "not set"
-
-
-_UNSET = _Unset()
-
-
-def _prompt_change(before: list, after: list) -> str:
-    if len(before) != len(after):
-        return f"prompt: recorded {len(before)} message(s), now {len(after)}"
-    for i, (a, b) in enumerate(zip(before, after)):
-        if a == b:
-            continue
-        role = b.get("role", "?") if isinstance(b, dict) else "?"
-        text_a = _content(a)
-        text_b = _content(b)
-        start = next((j for j, (x, y) in enumerate(zip(text_a, text_b)) if x != y), min(len(text_a), len(text_b)))
-        return (f"prompt ({role} message {i + 1}, from character {start + 1}): recorded "
-                f"{_excerpt(text_a, start)}, now {_excerpt(text_b, start)}")
-    return "prompt: changed"
-
-
-def _content(message) -> str:
-    if not isinstance(message, dict):
-        return json.dumps(message, ensure_ascii=False)
-    content = message.get("content")
-    return content if isinstance(content, str) else json.dumps(message, ensure_ascii=False, sort_keys=True)
-
-
-def _excerpt(text: str, start: int, width: int = 60) -> str:
-    """``text`` whole when short, else a window that opens just before the first difference."""
-    begin = 0 if len(text) <= width else max(0, min(start - 15, len(text) - width))
-    piece = text[begin:begin + width]
-    return repr(("…" if begin else "") + piece + ("…" if begin + width < len(text) else ""))
-
-
-def _tool_names(tools: list) -> list:
-    return [t.get("function", {}).get("name") if isinstance(t, dict) else t for t in tools]
-
-
-def _short(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "…"
-
-
-def _cell() -> str:
-    """``cell [5] (`%%llm -m qwq-32b`)`` for the cell running in the kernel, or ``""``."""
-    if "IPython" not in sys.modules:
-        return ""
-    from IPython import get_ipython
-
-    shell = get_ipython()
-    if shell is None:
-        return ""
-    history = shell.history_manager.input_hist_raw
-    if len(history) < 2:
-        return ""
-    # The running cell is stored before it runs, at the index of its In[n] number.
-    lines = [line for line in history[-1].splitlines() if line.strip()]
-    first = f" (`{lines[0].strip()[:60]}`)" if lines else ""
-    return f"cell [{len(history) - 1}]{first}"
 
 
 # Which cassette answers: the innermost `with jupyter_llm.cassette(...)`, else the session's.

@@ -109,8 +109,7 @@ def test_identical_requests_replay_in_order_even_when_sent_concurrently(llm, emu
     endpoint = llm.endpoint("qwen3-32b")
     with jupyter_llm.cassette(path, mode="replay"):
         assert [send(1) for _ in range(3)] == recorded
-        with pytest.raises(errors.CassetteMiss, match="recorded 3 time"):
-            send(1)
+        assert send(1) == recorded[-1], "sent once more than recorded (a re-run cell): the last answer again"
 
     # Many different requests from worker threads (a batch job) all land in the file.
     batch = tmp_path / "batch.llm.jsonl"
@@ -195,25 +194,6 @@ def test_a_miss_names_what_differs_from_the_nearest_recording(llm, tmp_path):
     assert "temperature: not set when recorded, now 0.2" in str(model.value)
 
 
-def test_a_miss_in_a_kernel_names_the_cell(kernel, tmp_path):
-    path = tmp_path / "cell.llm.jsonl"
-    setup = kernel.run(f"%load_ext jupyter_llm\n%llm_cassette {path} --mode record")
-    assert setup.error is None and "record mode" in setup.text()
-    first = kernel.run("%%llm -m qwen3-32b --no-think\nWhat is a data frame?")
-    assert first.error is None, first.error
-    kernel.run(f"%llm_cassette {path} --mode replay\n"
-               f"jupyter_llm.session.base_url = {closed_url()!r}")
-    same = kernel.run("%%llm -m qwen3-32b --no-think\nWhat is a data frame?")
-    assert same.error is None, same.error
-    changed = kernel.run("%%llm -m qwen3-32b --no-think\nWhat is a series?")
-    error = changed.error
-    assert error and error["ename"] == "CassetteMiss"
-    count = changed.reply["execution_count"]
-    assert f"cell [{count}] (`%%llm -m qwen3-32b --no-think`)" in error["evalue"]
-    assert "recorded 'What is a data frame?', now 'What is a series?'" in error["evalue"]
-    assert TEST_KEY not in changed.text() and TEST_KEY not in path.read_text(encoding="utf-8")
-
-
 def test_settings_and_environment_choose_the_cassette(llm, tmp_path, monkeypatch):
     notebook = tmp_path / "study.ipynb"
     notebook.write_text("{}", encoding="utf-8")
@@ -262,55 +242,6 @@ with jupyter_llm.cassette({str(path)!r}, mode="record"):
         assert header["exchanges"] == len(lines) - 1 >= kill_after - 1
         assert all(json.loads(line)["kind"] == "embeddings" for line in lines[1:])
         path.unlink()
-
-
-def test_record_a_notebook_then_replay_it_under_strict_nbval(emulator, tmp_path):
-    import nbformat
-
-    root = Path(__file__).resolve().parents[1]
-    cells = [
-        "%load_ext jupyter_llm\nimport jupyter_llm",
-        "%%llm -m qwq-32b\nExplain what a data frame is.",
-        "print(_llm.reasoning[:80]); print(_llm.usage.completion_tokens)",
-        "%llm_models",
-        "@jupyter_llm.tool\ndef add(a: int, b: int) -> int:\n    \"\"\"Add two numbers.\"\"\"\n    return a + b",
-        "%%llm -m qwen3-32b --no-think --tools add\nWhat is 2 + 3? Use the tool.",
-        "frame = jupyter_llm.embed(['a cat', 'a dog'], dimensions=32)\njupyter_llm.vectors(frame)[:, :4].round(4)",
-        "jupyter_llm.rerank('pets', ['stocks fell', 'a cat sat'])",
-    ]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    notebook = tmp_path / "study.ipynb"
-    nbformat.write(nb, notebook)
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER_LLM_", "OPENAI_", "JPY_"))}
-    base["JUPYTER_LLM_CONFIG_FILE"] = str(tmp_path / "none.toml")
-    script = Path(sys.executable).with_name("jupyter-llm")
-    done = subprocess.run([str(script), "record", str(notebook)], capture_output=True, text=True, timeout=300,
-                          env=dict(base, JUPYTER_LLM_BASE_URL=emulator.url, JUPYTER_LLM_API_KEY=TEST_KEY))
-    assert done.returncode == 0, done.stderr
-    tape = tmp_path / "study.llm.jsonl"
-    assert f"-> {tape.name} (" in done.stderr and "the gateway at http://127.0.0.1" in done.stderr
-    saved = nbformat.read(notebook, as_version=4)
-    assert [bool(c.outputs) for c in saved.cells] == [False, True, True, True, False, True, True, True]
-    text = tape.read_text(encoding="utf-8")
-    assert TEST_KEY not in text and MIDDLE not in text
-    assert {json.loads(line).get("kind") for line in text.splitlines()} >= {"chat", "models", "embeddings", "rerank"}
-
-    # Replay: the gateway is unreachable, the outputs must be the saved ones exactly.
-    replay = dict(base, JUPYTER_LLM_BASE_URL=closed_url(), JUPYTER_LLM_API_KEY=TEST_KEY,
-                  JUPYTER_LLM_CASSETTE=str(tape), JUPYTER_LLM_CASSETTE_MODE="replay")
-    args = [sys.executable, "-m", "pytest", "--nbval", str(notebook), "-p", "no:cacheprovider", "-q",
-            "--nbval-sanitize-with", str(root / "notebooks" / "nbval_sanitize.cfg"), "--rootdir", str(tmp_path)]
-    run = subprocess.run(args, capture_output=True, text=True, timeout=300, env=replay, cwd=tmp_path)
-    assert run.returncode == 0, run.stdout[-3000:]
-    assert f"{len(cells)} passed" in run.stdout
-
-    # And nbval notices when the replay differs: one changed prompt is a miss.
-    nb = nbformat.read(notebook, as_version=4)
-    nb.cells[1].source = "%%llm -m qwq-32b\nExplain what a series is."
-    nbformat.write(nb, notebook)
-    run = subprocess.run(args, capture_output=True, text=True, timeout=300, env=replay, cwd=tmp_path)
-    assert run.returncode != 0 and "CassetteMiss" in run.stdout
 
 
 def test_every_shipped_notebook_has_a_clean_cassette():
