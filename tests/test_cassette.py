@@ -149,12 +149,12 @@ def test_auto_mode_replays_what_it_has_and_records_the_rest(llm, emulator, tmp_p
 
 def test_replay_at_the_recorded_pace(llm, tmp_path):
     path = tmp_path / "pace.llm.jsonl"
-    llm.extra_headers = {"X-Emulator": "answer_tokens=20; reasoning=none; rate=100"}
+    llm.extra_headers = {"X-Emulator": "answer_tokens=30; reasoning=none; rate=60"}
     with jupyter_llm.cassette(path, mode="record"):
         jupyter_llm.ask("Slowly.", model="qwen3-32b", display=False)
     recorded = json.loads(path.read_text(encoding="utf-8").splitlines()[1])["chunks"]
     span = recorded[-1][0] - recorded[0][0]
-    assert span > 0.1, "the recording kept the chunks' times"
+    assert span > 0.3, "the recording kept the chunks' times"
     with jupyter_llm.cassette(path, mode="replay") as instant:
         fast = jupyter_llm.ask("Slowly.", model="qwen3-32b", display=False)
     with jupyter_llm.cassette(path, mode="replay", speed=1.0):
