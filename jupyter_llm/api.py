@@ -203,8 +203,11 @@ def _round(body, model, info, think, notice, messages, display, on_event, keep=N
     session = _session()
     endpoint = session.endpoint(model)
     transport = default_transport()
-    # Create the client (and import the SDK) first, so time to first token measures the gateway.
-    transport.client(endpoint, timeout=session.timeout, headers=session.extra_headers)
+    from .cassette import replaying
+
+    if not replaying():  # a replay never needs the SDK: its import is most of a replayed cell's time
+        # Create the client (and import the SDK) first, so time to first token measures the gateway.
+        transport.client(endpoint, timeout=session.timeout, headers=session.extra_headers)
     renderer = None
     if display:
         from .display.renderer import ReplyRenderer

@@ -13,7 +13,8 @@
     ├── GatewayError              5xx, or an error the server sent in the middle of a stream
     ├── ConnectionError           the gateway could not be reached (also a builtins.ConnectionError)
     ├── TimeoutError              no answer within the timeout (also a builtins.TimeoutError)
-    └── IncompleteReply           the stream ended without a finish reason; the partial text is kept
+    ├── IncompleteReply           the stream ended without a finish reason; the partial text is kept
+    └── CassetteMiss              replay mode, and the cassette holds no answer for this request
 
 Example::
 
@@ -100,6 +101,17 @@ class IncompleteReply(LLMError):
     """The stream stopped before the model finished; ``.reply`` has what arrived."""
 
 
+class CassetteMiss(LLMError):
+    """Replay mode met a request the cassette never recorded; the message names the cell and
+    what differs from the nearest recorded request (``.differences``, ``.nearest``)."""
+
+    def __init__(self, message: str, *, cell: str = "", differences=(), nearest=None, **kw):
+        super().__init__(message, **kw)
+        self.cell = cell
+        self.differences = list(differences)
+        self.nearest = nearest
+
+
 _KEYISH = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,})")
 
 
@@ -124,5 +136,6 @@ __all__ = [
     "ConnectionError",
     "TimeoutError",
     "IncompleteReply",
+    "CassetteMiss",
     "redact",
 ]
