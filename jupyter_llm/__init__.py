@@ -33,6 +33,7 @@ __all__ = [
     "vectors",
     "rerank",
     "plot_embeddings",
+    "map",
     "load_ipython_extension",
     "__version__",
 ]
@@ -40,6 +41,7 @@ __all__ = [
 if TYPE_CHECKING:
     from . import errors
     from .api import ask
+    from .batch import map
     from .config import Session
     from .embeddings import embed, search, similar, vectors
     from .projection import plot_embeddings
@@ -60,6 +62,7 @@ _LAZY = {
     "vectors": ("embeddings", "vectors"),
     "rerank": ("reranking", "rerank"),
     "plot_embeddings": ("projection", "plot_embeddings"),
+    "map": ("batch", "map"),
 }
 
 
