@@ -300,7 +300,7 @@ def _fill(prompt, record: dict, kind: str) -> str:
         except KeyError as exc:
             raise errors.ConfigError(
                 f"The prompt names {{{exc.args[0]}}}, which is not a column; columns: "
-                f"{', '.join(map(str, record))}. Write {{{{ and }}}} for literal braces.") from None
+                f"{', '.join(str(name) for name in record)}. Write {{{{ and }}}} for literal braces.") from None
         except (IndexError, ValueError) as exc:
             raise errors.ConfigError(f"The prompt is not a valid template ({exc}): name columns as "
                                      f"{{column}}, and write {{{{ and }}}} for literal braces.") from None
