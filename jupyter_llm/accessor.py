@@ -3,7 +3,7 @@
 Registering an accessor needs pandas, and ``import jupyter_llm`` / ``%load_ext`` must not
 import it (it costs far more than the extension itself). So ``llm`` is registered:
 
-- when ``jupyter_llm.map`` is first used, or this module is imported;
+- when ``jupyter_llm.map`` is first called;
 - at ``%load_ext jupyter_llm`` if the notebook has already imported pandas;
 - otherwise after the first cell that imports pandas (an IPython ``post_run_cell`` hook
   that looks for pandas in ``sys.modules`` and removes itself once it has registered).
@@ -62,5 +62,3 @@ def register_when_pandas_loads(ipython) -> None:
 
     ipython.events.register("post_run_cell", check)
 
-
-register()

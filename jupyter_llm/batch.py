@@ -60,7 +60,7 @@ def map(data, prompt, *, model: str | None = None, schema=None, system: str | No
 
     At most ``concurrency`` rows run at once (default and ceiling: ``session.max_concurrency``,
     shared with every other request of the session); ``rpm``/``tpm`` cap this batch's requests
-    and tokens per minute. A failed row gets NaN and its reason in ``result.attrs["errors"]``
+    and tokens per minute. A failed row gets NaN and its reason in ``result.attrs["errors"]`` (a dict by index label)
     (and an ``errors`` column on a DataFrame result); ``retries`` more tries are made on 429,
     5xx and dropped streams. More than ``session.batch_confirm_over`` requests need
     ``confirm=True``. Interrupting keeps finished rows (returned, and cached: re-running sends
@@ -79,7 +79,9 @@ def map(data, prompt, *, model: str | None = None, schema=None, system: str | No
         return map_dask(data, prompt, model=model, schema=schema, system=system, think=think,
                         concurrency=concurrency, rpm=rpm, tpm=tpm, retries=retries, cache=cache,
                         confirm=confirm, **params)
-    from . import accessor  # noqa: F401  (registers df.llm once pandas is in use)
+    from .accessor import register
+
+    register()  # df.llm from now on: pandas is in use anyway
 
     job = _Job(data, prompt, model, schema, system, think, params, cache)
     job.check_size(confirm)
@@ -259,7 +261,8 @@ class _Job:
     def result(self):
         import pandas as pd
 
-        failed = pd.Series({self.index[i]: m for i, m in sorted(self.errors.items())}, dtype=object)
+        # attrs holds plain values: pandas compares attrs when it concatenates results.
+        failed = {self.index[i]: m for i, m in sorted(self.errors.items())}
         if self.spec is None:
             out = pd.Series([v if d else None for v, d in zip(self.values, self.done)],
                             index=self.index, dtype=object, name="answer")
@@ -267,8 +270,8 @@ class _Job:
             rows = [v if d and isinstance(v, dict) else {} for v, d in zip(self.values, self.done)]
             out = pd.DataFrame.from_records(rows, columns=self.spec.fields, index=self.index)
             out = _typed(out, self.spec.json)
-            if len(failed):
-                out["errors"] = failed.reindex(self.index)
+            if failed:
+                out["errors"] = pd.Series(failed, dtype=object).reindex(self.index)
         out.attrs.update(errors=failed, summary=self.summary, interrupted=self.interrupted)
         return out
 

@@ -52,6 +52,7 @@ def _partition(frame, prompt, settings: _Settings, kwargs: dict):
 
     settings.apply()
     out = run(frame, prompt, progress=False, confirm=True, **kwargs)
+    out.attrs.clear()  # per partition; the errors column carries the reasons across the cluster
     if kwargs.get("schema") is not None:
         # Partitions must agree with the declared meta: plain object columns, errors always there.
         out = out.astype(object)

@@ -63,7 +63,7 @@ def test_short_form_schema_becomes_typed_columns_via_response_format(llm, emulat
     body = chats(emulator)[-1]
     assert body["response_format"]["type"] == "json_schema"
     assert body["response_format"]["json_schema"]["schema"]["properties"]["label"]["enum"] == ["positive", "negative"]
-    assert out.attrs["errors"].empty
+    assert out.attrs["errors"] == {}
 
 
 def test_a_model_without_structured_outputs_gets_the_schema_in_the_prompt(llm, emulator):
@@ -93,7 +93,7 @@ def test_failed_rows_get_nan_and_their_reason_and_a_summary(llm, emulator, capsy
     out = jupyter_llm.map(df, "Classify: {review}", model=MODEL, think=False, schema={"label": ["pos", "neg"]},
                           concurrency=1, retries=0)
     failed = out.attrs["errors"]
-    assert list(failed.index) == list(df.index[:2]) and "failed (500)" in failed.iloc[0]
+    assert list(failed) == list(df.index[:2]) and "failed (500)" in failed[df.index[0]]
     assert out.loc[df.index[:2], "label"].isna().all() and out.loc[df.index[2:], "label"].notna().all()
     assert out["errors"].notna().sum() == 2
     err = capsys.readouterr().err
@@ -116,7 +116,7 @@ def test_an_answer_cut_by_max_tokens_is_a_failed_row_not_garbage(llm):
     out = jupyter_llm.map(REVIEWS[:2], "Classify: {text}", model=MODEL, think=False, max_tokens=3,
                           schema={"label": ["pos", "neg"], "reason": str})
     assert out["label"].isna().all()
-    assert all("max_tokens" in m for m in out.attrs["errors"])
+    assert all("max_tokens" in m for m in out.attrs["errors"].values())
 
 
 def test_a_wrong_key_stops_the_batch_instead_of_failing_every_row(llm, emulator):
@@ -158,7 +158,7 @@ def test_429s_beyond_the_ceiling_slow_the_batch_and_lose_no_row(llm, emulator):
     llm.extra_headers = {"X-Emulator": "latency=0.1; max_concurrency=3; retry_after=0.1"}
     texts = [f"item {i}" for i in range(24)]
     out = jupyter_llm.map(texts, "Classify: {text}", model=MODEL, think=False, concurrency=12)
-    assert out.notna().all() and out.attrs["errors"].empty
+    assert out.notna().all() and out.attrs["errors"] == {}
     assert limiter.shared().throttled > 0 and limiter.shared().cap is not None and limiter.shared().cap < 12
 
 
