@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import _report, embeddings, kernel_cpu, load_time, overhead, streaming
+from . import _report, batch, embeddings, kernel_cpu, load_time, overhead, streaming
 from ._harness import Context
 
 HERE = Path(__file__).resolve().parent
@@ -48,6 +48,11 @@ METHOD = [
     "and the texts, compared with n x d x 4 bytes. The vectors column is a pandas extension array over one "
     "C-contiguous (n, d) float32 block. `similar()`: random float32 vectors, vector queries, after a first "
     "call that computes the row norms.",
+    "`map()`: in this process against the emulator process, which holds each request for its `latency` "
+    "(X-Emulator header) and answers 20 tokens; `session.max_concurrency` is 16 for these runs. Ideal = rows / "
+    "concurrency x latency. Baselines: a for-loop of streamed openai SDK requests, one row at a time, and the "
+    "same requests from a 16-thread pool. The "
+    "ceiling run adds `max_concurrency=8` on the emulator (429 with Retry-After 1 s beyond it).",
 ]
 
 
@@ -74,12 +79,14 @@ def main(argv: list[str] | None = None) -> int:
         stream = streaming.collect(ctx)
         step("embeddings and similar()", began)
         embed = embeddings.collect(ctx)
+        step("map() batches", began)
+        batches = batch.collect(ctx)
     finally:
         ctx.close()
     step("report", began)
 
     rows = (load_time.rows(load) + streaming.rows(stream) + overhead.rows(over) + kernel_cpu.rows(stream)
-            + embeddings.rows(embed))
+            + embeddings.rows(embed) + batch.rows(batches))
     elapsed = time.perf_counter() - began
     header = "\n".join([
         _report.title(args.quick, elapsed), "",
@@ -87,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     ])
     text = _report.markdown(rows, header=header, sections=[
         ("Notes from this run", load_time.notes(load) + streaming.notes(stream) + kernel_cpu.notes(stream)
-         + embeddings.notes(embed)),
+         + embeddings.notes(embed) + batch.notes(batches)),
         ("How it is measured", METHOD + ["![streaming](streaming.png)"]),
     ])
     (out / "RESULTS.md").write_text(text, encoding="utf-8")

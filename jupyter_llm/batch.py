@@ -83,6 +83,8 @@ def map(data, prompt, *, model: str | None = None, schema=None, system: str | No
 
     register()  # df.llm from now on: pandas is in use anyway
 
+    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+        raise errors.ConfigError(f"retries must be a whole number, 0 or more, not {retries!r}.")
     job = _Job(data, prompt, model, schema, system, think, params, cache)
     job.check_size(confirm)
     job.run(_concurrency(concurrency), rpm, tpm, retries, progress)
@@ -234,8 +236,9 @@ class _Job:
             return
 
     def _fail(self, i: int, kind: str, message: str) -> None:
-        self.errors[i] = message
-        self.failures[kind] += 1
+        with _cache_lock:  # rows fail from several threads; a Counter's += is not atomic
+            self.errors[i] = message
+            self.failures[kind] += 1
 
     def _report(self) -> None:
         from .usage import set_last_batch

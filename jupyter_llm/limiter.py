@@ -4,9 +4,11 @@ Every request the transport sends holds a *slot* for as long as it runs (a chat 
 lasts until its stream is closed), so one limiter bounds everything a notebook sends:
 ``%%llm`` cells, panels, ``embed()`` and ``map()`` alike. The gateway asks its users to
 bound their own load, and a 429 is its way of saying the bound is too high, so the
-limiter adapts: a 429 halves the number of slots (at most once per back-off window)
-and makes every new request wait out the Retry-After; successes add the slots back one
-at a time (additive increase, multiplicative decrease).
+limiter adapts: a 429 halves the number of slots (at most once per back-off window;
+one less, near a level refused before) and makes every new request wait out the
+Retry-After; successes add the slots back one
+at a time (additive increase, multiplicative decrease), but not up to the level that
+was refused until a quiet spell has passed, so a fixed ceiling is not probed over and over.
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ _WINDOW = 60.0
 #: After this long without a 429 and with nothing in flight, the full concurrency comes back.
 _RECOVER_IDLE = 5.0
 _RECHECK = 0.5  # the limits are session settings: look at them again while waiting
+#: How long the level a 429 refused stays off limits.
+_HOLD = 30.0
 
 
 class Limiter:
@@ -47,6 +51,7 @@ class Limiter:
         self._successes = 0
         self._paused_until = 0.0
         self._last_cut = -math.inf
+        self._refused: int | None = None
         self._starts: deque[float] = deque()
         self._tokens: deque[tuple[float, int]] = deque()
         #: How many 429s the limiter has seen (for progress and reports).
@@ -92,7 +97,12 @@ class Limiter:
                 pause_end = now + wait
                 self._paused_until = max(self._paused_until, pause_end)
                 if now - self._last_cut >= wait:
-                    self._cap = max(1, min(self._cap or self._active, self._active) // 2)
+                    level = min(self._cap or self._active, self._active)
+                    # The first 429 says little about the gateway's room: halve. Near a level
+                    # refused before, the ceiling is known: step just under it.
+                    near = self._refused is not None and level >= self._refused - 1
+                    self._cap = max(1, level - 1 if near else level // 2)
+                    self._refused = level
                     self._successes = 0
                     self._last_cut = now
             if held:
@@ -116,7 +126,7 @@ class Limiter:
     def reset(self) -> None:
         """Forget the history: 429 shrinkage, pauses and the per-minute windows."""
         with self._cond:
-            self._cap, self._successes, self._paused_until = None, 0, 0.0
+            self._cap, self._successes, self._paused_until, self._refused = None, 0, 0.0, None
             self._last_cut = -math.inf
             self._starts.clear()
             self._tokens.clear()
@@ -144,7 +154,7 @@ class Limiter:
             return self._paused_until - now
         concurrency, rpm, tpm = self._limits()
         if self._cap is not None and self._active == 0 and now - self._last_cut > _RECOVER_IDLE:
-            self._cap = None
+            self._cap = self._refused = None
         limit = min(filter(None, (concurrency, self._cap)), default=0)
         if limit and self._active >= limit:
             return _RECHECK
@@ -164,10 +174,13 @@ class Limiter:
             if ok and self._cap is not None:
                 self._successes += 1
                 if self._successes >= self._cap:
-                    self._cap, self._successes = self._cap + 1, 0
-                    concurrency = self._limits()[0]
-                    if concurrency and self._cap >= concurrency:
-                        self._cap = None
+                    self._successes = 0
+                    below = self._refused is None or self._cap + 1 < self._refused
+                    if below or self._clock() - self._last_cut > _HOLD:
+                        self._cap += 1
+                        concurrency = self._limits()[0]
+                        if concurrency and self._cap >= concurrency:
+                            self._cap = self._refused = None
             self._cond.notify_all()
 
 

@@ -127,3 +127,40 @@ def test_estimate_counts_message_text_and_max_tokens():
     body = {"messages": [{"role": "user", "content": "x" * 400},
                          {"role": "user", "content": [{"type": "text", "text": "y" * 40}]}], "max_tokens": 50}
     assert estimate_tokens(body) == 110 + 50
+
+
+def test_the_refused_level_is_not_probed_again_until_a_quiet_spell():
+    clock = Clock()
+    limiter = Limiter(lambda: (16, None, None), clock=clock)
+    release = hold(limiter, 6)
+    limiter.backoff(0.1, lambda s: None, rate_limited=True)
+    release()  # halved to 3, and the six successes of the releases win one back
+    assert limiter.cap == 4
+    for _ in range(40):
+        with limiter.slot():
+            pass
+    assert limiter.cap == 5, "grows back to one below the refused 6, and stays there"
+    busy = hold(limiter, 1)  # still working, so this is not the idle reset
+    clock.now += 31
+    for _ in range(5):
+        with limiter.slot():
+            pass
+    assert limiter.cap == 6
+    busy()
+
+
+def test_near_a_level_refused_before_a_429_steps_just_under_it():
+    clock = Clock()
+    limiter = Limiter(lambda: (16, None, None), clock=clock)
+    release = hold(limiter, 8)
+    limiter.backoff(0.1, lambda s: None, rate_limited=True)
+    release()
+    for _ in range(30):
+        with limiter.slot():
+            pass
+    assert limiter.cap == 7  # back to one under the refused 8
+    clock.now += 1
+    release = hold(limiter, 7)
+    limiter.backoff(0.1, lambda s: None, rate_limited=True)
+    assert limiter.cap == 6, "8 was refused, now 7: the ceiling is about here, no need to halve"
+    release()
