@@ -164,3 +164,19 @@ def test_near_a_level_refused_before_a_429_steps_just_under_it():
     limiter.backoff(0.1, lambda s: None, rate_limited=True)
     assert limiter.cap == 6, "8 was refused, now 7: the ceiling is about here, no need to halve"
     release()
+
+
+def test_the_session_limit_bounds_embeddings_and_asks_from_threads_too(llm, emulator):
+    """Every request goes through one limiter: with one slot, a ceiling of one is never exceeded."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import jupyter_llm
+    from jupyter_llm import limiter
+
+    llm.max_concurrency, llm.max_retries = 1, 0  # a single 429 would raise
+    llm.extra_headers = {"X-Emulator": "latency=0.05; max_concurrency=1"}
+    frame = jupyter_llm.embed([f"text {i}" for i in range(8)], batch_size=2, concurrency=4)
+    with ThreadPoolExecutor(4) as pool:
+        replies = list(pool.map(lambda i: jupyter_llm.ask(f"q {i}", model="qwen3-32b", think=False, display=False),
+                                range(6)))
+    assert len(frame) == 8 and all(r.complete for r in replies) and limiter.shared().throttled == 0
