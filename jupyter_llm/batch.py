@@ -56,7 +56,8 @@ def map(data, prompt, *, model: str | None = None, schema=None, system: str | No
     JSON Schema dict or a short form such as ``{"label": ["pos", "neg"], "score": float}``) each
     answer is parsed and checked, and each field becomes a column of a DataFrame. The model's
     ``response_format`` support (catalogue: ``structured``) is used where it has it; otherwise
-    the schema goes into the system prompt and the answer is parsed.
+    (or when the server refuses it) the schema goes into the system prompt and the answer is
+    parsed. Identical rows are sent once.
 
     At most ``concurrency`` rows run at once (default and ceiling: ``session.max_concurrency``,
     shared with every other request of the session); ``rpm``/``tpm`` cap this batch's requests
@@ -119,13 +120,14 @@ class _Job:
         self.spec = as_schema(schema) if schema is not None else None
         self.think = think
         self.params = dict(params)
-        self.system = system
+        self.system = self.user_system = system
         if self.spec is not None:
             if catalog().lookup(self.model).structured:
                 self.params["response_format"] = self.spec.response_format()
             else:
                 self.system = "\n\n".join(filter(None, (system, self.spec.instructions())))
         self.cache = cache
+        self._request = (self.params, self.system)  # swapped whole, so a row never mixes two
         shared = json.dumps([self.model, self.system, think, self.spec and self.spec.key(), self.params],
                             sort_keys=True, default=str, ensure_ascii=False)
         self.keys = [hashlib.sha256(f"{shared}\0{p}".encode()).hexdigest() for p in self.prompts]
@@ -141,7 +143,16 @@ class _Job:
                     if key in _cache:
                         self.values[i], self.done[i] = _cache[key], True
                         self.from_cache += 1
-        self.pending = [i for i in range(n) if not self.done[i]]
+        # Rows with the same request are sent once: the first carries its twins' answers.
+        self.pending, self.twins, first = [], {}, {}
+        for i in range(n):
+            if self.done[i]:
+                continue
+            if self.keys[i] in first:
+                self.twins.setdefault(first[self.keys[i]], []).append(i)
+            else:
+                first[self.keys[i]] = i
+                self.pending.append(i)
         self.interrupted = False
         self.summary = ""
         from .usage import batch_counter
@@ -173,7 +184,7 @@ class _Job:
 
         own = Limiter(lambda: (None, rpm, tpm)) if rpm or tpm else None
         stop = threading.Event()
-        bar = _bar(len(self.prompts), len(self.prompts) - len(self.pending), progress)
+        bar = _bar(len(self.prompts), self.from_cache, progress)
         pool = ThreadPoolExecutor(max_workers=min(concurrency, len(self.pending)),
                                   thread_name_prefix="jupyter-llm-map")
         futures = {pool.submit(self._row, i, own, retries, stop): i for i in self.pending}
@@ -186,7 +197,7 @@ class _Job:
                     if bar is not None:
                         tokens = sum(row["total_tokens"] for row in list(self.usage.values()))
                         bar.set_postfix_str(f"failed={len(self.errors)}, tokens={tokens:,}", refresh=False)
-                        bar.update(1)
+                        bar.update(1 + len(self.twins.get(futures[future], ())))
         except KeyboardInterrupt:
             self.interrupted = True
             if _raise_interrupts():
@@ -205,21 +216,26 @@ class _Job:
         from .api import chat
         from .chat import build_messages
 
-        messages = build_messages(self.prompts[i], system=self.system)
-        for attempt in range(retries + 1):
-            if stop.is_set():
-                return
+        attempt = 0
+        while not stop.is_set():
+            params, system = self._request
+            messages = build_messages(self.prompts[i], system=system)
             try:
                 with own.slot(len(self.prompts[i]) // 4) if own else nullcontext():
-                    reply = chat(messages, model=self.model, think=self.think, display=False, **self.params)
+                    reply = chat(messages, model=self.model, think=self.think, display=False, **params)
             except _FATAL as exc:
                 self._count(self.model, getattr(exc.reply, "usage", None), True)
                 stop.set()
                 raise
             except errors.LLMError as exc:
                 self._count(self.model, getattr(exc.reply, "usage", None), True)
+                refused = isinstance(exc, errors.BadRequest) and "response_format" in str(exc)
+                if refused and self.spec is not None and "response_format" in params:
+                    self._ask_in_prompt()
+                    continue
                 if isinstance(exc, _RETRY) and attempt < retries:
                     time.sleep(exc.retry_after if getattr(exc, "retry_after", None) else 0.5 * 2 ** attempt)
+                    attempt += 1
                     continue
                 return self._fail(i, type(exc).__name__, str(exc))
             self._count(self.model, reply.usage, False)
@@ -229,16 +245,29 @@ class _Job:
                 value = self.spec.parse(reply.content) if self.spec is not None else reply.content
             except ValueError as exc:
                 return self._fail(i, "invalid answer", str(exc))
-            self.values[i], self.done[i] = value, True
+            for row in (i, *self.twins.get(i, ())):
+                self.values[row], self.done[row] = value, True
             if self.cache:
                 with _cache_lock:
                     _cache[self.keys[i]] = value
             return
 
+    def _ask_in_prompt(self) -> None:
+        """The server refused ``response_format``: put the schema in the system prompt, for every row."""
+        with _cache_lock:
+            params = self._request[0]
+            if "response_format" not in params:
+                return  # another row switched already
+            self._request = ({k: v for k, v in params.items() if k != "response_format"},
+                             "\n\n".join(filter(None, (self.user_system, self.spec.instructions()))))
+        _note(f"{self.model} refused response_format (no structured outputs on its server): asking for the JSON "
+              f"in the system prompt instead. Set structured = false for it in the catalogue to skip the try.")
+
     def _fail(self, i: int, kind: str, message: str) -> None:
         with _cache_lock:  # rows fail from several threads; a Counter's += is not atomic
-            self.errors[i] = message
-            self.failures[kind] += 1
+            for row in (i, *self.twins.get(i, ())):
+                self.errors[row] = message
+                self.failures[kind] += 1
 
     def _report(self) -> None:
         from .usage import set_last_batch

@@ -192,3 +192,22 @@ def test_usage_is_counted_per_model_and_for_the_last_batch(llm):
     assert session.loc[MODEL, "requests"] == 1 and session.loc[PLAIN, "requests"] == 3
     assert session.loc["total", "requests"] == 4 and session.loc["total", "total_tokens"] > 0
     assert list(last.index) == [PLAIN, "total"] and last.loc[PLAIN, "requests"] == 3
+
+
+def test_identical_rows_are_sent_once_and_answered_alike(llm, emulator):
+    texts = ["Too small", "Great value", "Too small", "Too small", "Great value"]
+    out = jupyter_llm.map(pd.Series(texts, index=list("abcde")), "Classify: {}", model=MODEL, think=False,
+                          schema={"label": ["pos", "neg"]})
+    assert len(chats(emulator)) == 2
+    assert out.loc["a", "label"] == out.loc["c", "label"] == out.loc["d", "label"]
+    assert out.loc["b", "label"] == out.loc["e", "label"]
+
+
+def test_a_server_that_refuses_response_format_gets_the_schema_in_the_prompt(llm, emulator, capsys):
+    llm.extra_headers = {"X-Emulator": "structured=false"}
+    out = jupyter_llm.map(REVIEWS[:4], "Classify: {text}", model=MODEL, think=False,
+                          schema={"label": ["pos", "neg"]}, concurrency=2)
+    assert out["label"].notna().all() and out.attrs["errors"] == {}
+    refused = [b for b in chats(emulator) if "response_format" in b]
+    assert 1 <= len(refused) <= 2, "at most the rows already in flight try it"
+    assert "refused response_format" in capsys.readouterr().err

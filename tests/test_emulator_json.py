@@ -79,3 +79,11 @@ def test_the_concurrency_ceiling_asks_to_retry_after_the_configured_wait(emulato
     time.sleep(0.2)
     assert post() == (429, "0.25")
     first.join()
+
+
+def test_a_server_without_structured_outputs_refuses_response_format(emulator):
+    client = openai.OpenAI(base_url=emulator.url, api_key=TEST_KEY, max_retries=0,
+                           default_headers={"X-Emulator": "structured=false"})
+    fmt = {"type": "json_schema", "json_schema": {"name": "review", "schema": SCHEMA}}
+    with pytest.raises(openai.BadRequestError, match="response_format is not supported"):
+        ask(client, "hi", response_format=fmt)

@@ -194,7 +194,7 @@ def plan(body: dict, name: str, settings: dict, ident: tuple[str, int], fault: s
                                   rng.getrandbits(64), s["tools"])
     parts = _reasoning_parts(body, messages, s, rng, prompt, calls, images, results)
     structured, fenced = _json.wanted(body, "\n".join(
-        text_of(m.get("content")) for m in messages if m.get("role") == "system"))
+        text_of(m.get("content")) for m in messages if m.get("role") == "system"), s["structured"])
     if calls:
         parts += [Part("tool_calls", entries, cost, True)
                   for entries, cost in _tools.fragments(calls, s["tools"])]

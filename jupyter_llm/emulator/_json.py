@@ -18,9 +18,15 @@ from ._text import topics
 _MARK = "JSON Schema:"
 
 
-def wanted(body: dict, system: str) -> tuple[dict | None, bool]:
-    """The schema this request asks the answer to follow, and whether to fence it (prompted)."""
+def wanted(body: dict, system: str, structured: bool = True) -> tuple[dict | None, bool]:
+    """The schema this request asks the answer to follow, and whether to fence it (prompted).
+
+    ``structured=False`` plays a server without structured outputs, which refuses the field.
+    """
     fmt = body.get("response_format")
+    if fmt is not None and not structured:
+        raise bad_request("response_format is not supported by this server: it was started without "
+                          "a structured-output (guided decoding) backend", "response_format")
     if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
         spec = fmt.get("json_schema")
         schema = spec.get("schema") if isinstance(spec, dict) else None
