@@ -70,17 +70,20 @@ class Limiter:
     @contextmanager
     def slot(self, tokens: int = 0):
         """Hold one slot for the body of the ``with``; nested use in one thread holds one slot."""
-        depth = getattr(self._local, "depth", 0)
+        # This thread's own record, kept by reference: a stream closed by the garbage collector
+        # in another thread must still give back the slot of the thread that took it.
+        mine = self._local.__dict__
+        depth = mine.get("depth", 0)
         if depth == 0:
             self._acquire(tokens)
-        self._local.depth = depth + 1
+        mine["depth"] = depth + 1
         ok = False
         try:
             yield
             ok = True
         finally:
-            self._local.depth -= 1
-            if self._local.depth == 0:
+            mine["depth"] -= 1
+            if mine["depth"] == 0:
                 self._release(ok)
 
     def backoff(self, wait: float, sleep: Callable[[float], None], *, rate_limited: bool) -> None:

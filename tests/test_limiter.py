@@ -180,3 +180,21 @@ def test_the_session_limit_bounds_embeddings_and_asks_from_threads_too(llm, emul
         replies = list(pool.map(lambda i: jupyter_llm.ask(f"q {i}", model="qwen3-32b", think=False, display=False),
                                 range(6)))
     assert len(frame) == 8 and all(r.complete for r in replies) and limiter.shared().throttled == 0
+
+
+def test_a_slot_closed_from_another_thread_is_given_back():
+    limiter = Limiter(lambda: (1, None, None))
+
+    def stream():
+        with limiter.slot():
+            yield "chunk"
+
+    chunks = stream()
+    next(chunks)
+    closer = threading.Thread(target=chunks.close)
+    closer.start()
+    closer.join(2)
+    assert limiter.active == 0
+    waiting = blocked(limiter)
+    waiting.join(2)
+    assert not waiting.is_alive()
