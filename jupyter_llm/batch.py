@@ -84,8 +84,9 @@ def map(data, prompt, *, model: str | None = None, schema=None, system: str | No
 
     register()  # df.llm from now on: pandas is in use anyway
 
-    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
-        raise errors.ConfigError(f"retries must be a whole number, 0 or more, not {retries!r}.")
+    for name, value in (("retries", retries), ("rpm", rpm), ("tpm", tpm)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            raise errors.ConfigError(f"{name} must be a whole number, 0 or more, not {value!r}.")
     job = _Job(data, prompt, model, schema, system, think, params, cache)
     job.check_size(confirm)
     job.run(_concurrency(concurrency), rpm, tpm, retries, progress)
@@ -239,6 +240,8 @@ class _Job:
                     continue
                 return self._fail(i, type(exc).__name__, str(exc))
             self._count(self.model, reply.usage, False)
+            if own is not None and reply.usage is not None:
+                own.add_tokens(reply.usage.completion_tokens)
             if reply.finish_reason == "length" and self.spec is not None:
                 return self._fail(i, "length", "the answer was cut at max_tokens before it was complete")
             try:

@@ -211,3 +211,10 @@ def test_a_server_that_refuses_response_format_gets_the_schema_in_the_prompt(llm
     refused = [b for b in chats(emulator) if "response_format" in b]
     assert 1 <= len(refused) <= 2, "at most the rows already in flight try it"
     assert "refused response_format" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("bad", [dict(concurrency=0), dict(retries=-1), dict(rpm=-5), dict(tpm="many")])
+def test_bad_limits_are_refused_before_anything_is_sent(llm, emulator, bad):
+    with pytest.raises(errors.ConfigError, match="must be a whole number"):
+        jupyter_llm.map(REVIEWS, "Classify: {text}", model=MODEL, **bad)
+    assert chats(emulator) == []
