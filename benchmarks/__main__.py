@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import _report, embeddings, kernel_cpu, load_time, overhead, replay, streaming
+from . import _report, batch, embeddings, kernel_cpu, load_time, overhead, replay, streaming
 from ._harness import Context
 
 HERE = Path(__file__).resolve().parent
@@ -52,6 +52,11 @@ METHOD = [
     "fresh kernel: once to record (`JUPYTER_LLM_CASSETTE_MODE=record`), then live (mode off) and replayed "
     "(mode replay, gateway URL at a closed port) interleaved; timed from the first cell's start to the last "
     "cell's end (kernel start-up excluded); replay outputs compared with the recording's, times masked.",
+    "`map()`: in this process against the emulator process, which holds each request for its `latency` "
+    "(X-Emulator header) and answers 20 tokens; `session.max_concurrency` is 16 for these runs. Ideal = rows / "
+    "concurrency x latency. Baselines: a for-loop of streamed openai SDK requests, one row at a time, and the "
+    "same requests from a 16-thread pool. The "
+    "ceiling run adds `max_concurrency=8` on the emulator (429 with Retry-After 1 s beyond it).",
 ]
 
 
@@ -80,12 +85,14 @@ def main(argv: list[str] | None = None) -> int:
         embed = embeddings.collect(ctx)
         step("replaying a notebook from its cassette", began)
         replayed = replay.collect(ctx)
+        step("map() batches", began)
+        batches = batch.collect(ctx)
     finally:
         ctx.close()
     step("report", began)
 
     rows = (load_time.rows(load) + streaming.rows(stream) + overhead.rows(over) + kernel_cpu.rows(stream)
-            + embeddings.rows(embed) + replay.rows(replayed))
+            + embeddings.rows(embed) + replay.rows(replayed) + batch.rows(batches))
     elapsed = time.perf_counter() - began
     header = "\n".join([
         _report.title(args.quick, elapsed), "",
@@ -93,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     ])
     text = _report.markdown(rows, header=header, sections=[
         ("Notes from this run", load_time.notes(load) + streaming.notes(stream) + kernel_cpu.notes(stream)
-         + embeddings.notes(embed) + replay.notes(replayed)),
+         + embeddings.notes(embed) + replay.notes(replayed) + batch.notes(batches)),
         ("How it is measured", METHOD + ["![streaming](streaming.png)"]),
     ])
     (out / "RESULTS.md").write_text(text, encoding="utf-8")

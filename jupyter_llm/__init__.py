@@ -34,6 +34,7 @@ __all__ = [
     "rerank",
     "plot_embeddings",
     "cassette",
+    "map",
     "load_ipython_extension",
     "__version__",
 ]
@@ -41,6 +42,7 @@ __all__ = [
 if TYPE_CHECKING:
     from . import cassette, errors
     from .api import ask
+    from .batch import map
     from .config import Session
     from .embeddings import embed, search, similar, vectors
     from .projection import plot_embeddings
@@ -63,6 +65,7 @@ _LAZY = {
     "plot_embeddings": ("projection", "plot_embeddings"),
     # The module itself: calling it, jupyter_llm.cassette(path, mode), opens a cassette.
     "cassette": ("cassette", None),
+    "map": ("batch", "map"),
 }
 
 

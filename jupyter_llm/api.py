@@ -255,6 +255,9 @@ def _round(body, model, info, think, notice, messages, display, on_event, keep=N
             # Closes the HTTP response now, so an interrupted reply stops costing the gateway.
             chunks.close()
     reply = builder.finish()
+    from .usage import record
+
+    record(model, reply.usage, failed=error is not None)
     if keep is not None and error is None:
         try:
             keep(reply, emit)

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, fields, replace
 FAMILIES: list[tuple[str, dict]] = [
     ("*embedding*", dict(kind="embedding", context=32768)),
     ("*rerank*", dict(kind="rerank", context=8192)),
-    ("qwq-32b-128k*", dict(context=131072, tools=True, thinking=True, thinking_switch=False)),
+    ("qwq-32b-128k*", dict(context=131072, tools=True, thinking=True, thinking_switch=False, structured=True)),
     ("qwq*", dict(context=65536, tools=False, thinking=True, thinking_switch=False)),
-    ("qwen3-*", dict(context=32768, tools=True, thinking=True, thinking_switch=True)),
+    ("qwen3-*", dict(context=32768, tools=True, thinking=True, thinking_switch=True, structured=True)),
     ("qwen72b-int8*", dict(context=16384, tools=False, thinking=False, note="being retired")),
     ("qwen72b-awq*", dict(context=16384, tools=True, thinking=False, note="being retired")),
     ("qwen32b-awq*", dict(context=32768, tools=True, thinking=False, note="trial; being retired")),
@@ -35,6 +35,8 @@ class ModelInfo:
     thinking: bool | None = None
     thinking_switch: bool | None = None
     vision: bool | None = None
+    #: Honours ``response_format`` JSON Schema (structured outputs); otherwise map() asks in the prompt.
+    structured: bool | None = None
     served: bool = False
     note: str = ""
     sources: tuple[str, ...] = field(default=())

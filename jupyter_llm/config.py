@@ -31,6 +31,11 @@ SETTINGS = {
     "extra_headers": "extra HTTP headers sent with every request",
     "confirm_tools": "ask before running each tool call the model makes",
     "max_tool_rounds": "rounds of tool calls run before the model must answer",
+    # Load this session may put on the gateway (every request counts, batch jobs included).
+    "max_concurrency": "requests in flight at once, for the whole session (0 = no bound)",
+    "requests_per_minute": "requests started per minute, whole session (None = no cap)",
+    "tokens_per_minute": "tokens per minute, whole session, prompt estimate + reply (None = no cap)",
+    "batch_confirm_over": "map() asks for confirm=True above this many requests (0 = never ask)",
 }
 
 _ENV = {
@@ -124,6 +129,10 @@ class Session(HasTraits):
     extra_headers = Dict(help=SETTINGS["extra_headers"])
     confirm_tools = Bool(False, help=SETTINGS["confirm_tools"])
     max_tool_rounds = Int(8, help=SETTINGS["max_tool_rounds"])
+    max_concurrency = Int(8, help=SETTINGS["max_concurrency"])
+    requests_per_minute = Int(None, allow_none=True, help=SETTINGS["requests_per_minute"])
+    tokens_per_minute = Int(None, allow_none=True, help=SETTINGS["tokens_per_minute"])
+    batch_confirm_over = Int(1000, help=SETTINGS["batch_confirm_over"])
     routes = Dict(help="model-pattern routes to other keys / URLs, by name")
     model_overrides = Dict(help="catalogue overrides by model name")
     source = Dict(help="where each setting came from")
@@ -147,6 +156,13 @@ class Session(HasTraits):
         if proposal["value"] < 0:
             raise errors.ConfigError("max_retries must be 0 or more")
         return proposal["value"]
+
+    @validate("max_concurrency", "requests_per_minute", "tokens_per_minute", "batch_confirm_over")
+    def _check_load(self, proposal):
+        value = proposal["value"]
+        if value is not None and value < 0:
+            raise errors.ConfigError(f"{proposal['trait'].name} must be 0 or more (or none), not {value}")
+        return value
 
     @validate("timeout")
     def _check_timeout(self, proposal):

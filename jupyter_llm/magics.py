@@ -161,11 +161,15 @@ def _short_traceback(shell, etype, value, tb, tb_offset=None):
 
 def register(ipython) -> None:
     from .magics_cassette import CassetteMagics
+    from .accessor import register_when_pandas_loads
+    from .magics_batch import BatchMagics
     from .magics_embed import EmbedMagics
 
     ipython.register_magics(LLMMagics)
     ipython.register_magics(EmbedMagics)
     ipython.register_magics(CassetteMagics)
+    ipython.register_magics(BatchMagics)
+    register_when_pandas_loads(ipython)
     if not ipython.custom_exceptions:
         ipython.set_custom_exc((errors.LLMError,), _short_traceback)
 

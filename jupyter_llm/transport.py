@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import errors
+from . import errors, limiter
 from .cassette import recorded
 from .config import Endpoint
 
@@ -76,18 +76,20 @@ class Transport:
         body = dict(body, stream=True, stream_options={"include_usage": True})
         params = {k: body.pop(k) for k in list(body) if k not in _SDK_CHAT_ARGS}
         model = body.get("model", "")
-        opened = self._send(
-            endpoint,
-            lambda client: client.chat.completions.with_streaming_response.create(
-                **body, extra_body=params or None
-            ).__enter__(),
-            model=model, timeout=timeout, max_retries=max_retries, headers=headers, secrets=secrets,
-            on_notice=on_notice,
-        )
-        try:
-            yield from _sse_chunks(opened, endpoint, model, timeout, secrets, on_notice)
-        finally:
-            opened.close()
+        # The slot is held until the stream is closed: a reply in progress is load on the gateway.
+        with limiter.shared().slot(limiter.estimate_tokens(body)):
+            opened = self._send(
+                endpoint,
+                lambda client: client.chat.completions.with_streaming_response.create(
+                    **body, extra_body=params or None
+                ).__enter__(),
+                model=model, timeout=timeout, max_retries=max_retries, headers=headers, secrets=secrets,
+                on_notice=on_notice,
+            )
+            try:
+                yield from _sse_chunks(opened, endpoint, model, timeout, secrets, on_notice)
+            finally:
+                opened.close()
 
     @recorded("models")
     def list_models(self, session) -> list[dict]:
@@ -150,11 +152,12 @@ class Transport:
     def _send(self, endpoint, make, *, model, timeout, max_retries, headers, secrets, on_notice):
         """``make(client)`` with the endpoint's cached client, retried and translated by ``_open``."""
         client = self.client(endpoint, timeout=timeout, headers=headers)
-        return self._open(
-            lambda: make(client),
-            endpoint=endpoint, model=model, timeout=timeout, max_retries=max_retries, secrets=secrets,
-            on_notice=on_notice,
-        )
+        with limiter.shared().slot():
+            return self._open(
+                lambda: make(client),
+                endpoint=endpoint, model=model, timeout=timeout, max_retries=max_retries, secrets=secrets,
+                on_notice=on_notice,
+            )
 
     def _open(self, call, *, endpoint, model, timeout, max_retries, secrets, on_notice):
         import openai
@@ -182,7 +185,7 @@ class Transport:
                 if on_notice:
                     reason = f"HTTP {status}" if status else "connection failed"
                     on_notice(f"{reason}; retrying in {wait:.1f} s (attempt {attempt + 1} of {max_retries + 1})")
-                self._sleep(wait)
+                limiter.shared().backoff(wait, self._sleep, rate_limited=status == 429)
 
 
 _SDK_CHAT_ARGS = {

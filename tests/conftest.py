@@ -35,6 +35,7 @@ def _isolated_config(tmp_path, monkeypatch):
 def llm(emulator):
     """``jupyter_llm.session`` pointed at the emulator with TEST_KEY; request log and caches cleared."""
     import jupyter_llm
+    from jupyter_llm import batch, limiter, usage
     from jupyter_llm.api import catalog
     from jupyter_llm.embeddings import clear_cache
 
@@ -43,6 +44,9 @@ def llm(emulator):
     session.base_url, session.api_key = emulator.url, TEST_KEY
     catalog().refresh()
     clear_cache()
+    batch.clear_cache()
+    limiter.shared().reset()
+    usage.clear()
     emulator.reset()
     yield session
     session.reload()

@@ -28,3 +28,9 @@ def test_server_context_and_overrides_win():
 
 def test_family_from_root_when_the_name_is_an_alias():
     assert describe("my-alias", server={"id": "my-alias", "root": "qwq-32b"}).thinking is True
+
+
+def test_structured_outputs_come_from_the_family_table_and_overrides():
+    assert describe("qwen3-32b").structured is True and describe("qwq-32b-128k").structured is True
+    assert describe("qwen72b-awq").structured is None  # unknown: map() asks in the prompt instead
+    assert describe("qwen3-32b", overrides={"structured": False}).structured is False

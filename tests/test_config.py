@@ -85,3 +85,20 @@ def test_no_representation_shows_the_key(monkeypatch):
     shown = repr(s) + str(s) + str(s._repr_mimebundle_()) + repr(s.endpoint("m")) + str(s.as_dict())
     assert TEST_KEY not in shown and "JLLM-0123456789" not in shown
     assert "(set)" in repr(s)
+
+
+def test_load_settings_take_text_and_refuse_negatives():
+    from jupyter_llm import errors
+    from jupyter_llm.config import Session
+
+    session = Session(load=False)
+    session.set("max_concurrency", "4")
+    session.set("requests_per_minute", "none")
+    session.set("tokens_per_minute", "90000")
+    assert (session.max_concurrency, session.requests_per_minute, session.tokens_per_minute) == (4, None, 90000)
+    try:
+        session.set("batch_confirm_over", "-1")
+    except errors.ConfigError as exc:
+        assert "batch_confirm_over must be 0 or more" in str(exc)
+    else:
+        raise AssertionError("a negative threshold was accepted")

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from . import _images, _text, _tools
+from . import _images, _json, _text, _tools
 from ._errors import bad_request, context_exceeded
 
 _HUGE_WORDS = 13_200  # one chunk past one-api's 64 KiB line limit
@@ -206,9 +206,13 @@ def plan(body: dict, name: str, settings: dict, ident: tuple[str, int], fault: s
         calls = _tools.synthesise(tools, tool_choice, prompt, count, s["bad_args"] and done == 0,
                                   rng.getrandbits(64), s["tools"])
     parts = _reasoning_parts(body, messages, s, rng, prompt, calls, images, results)
+    structured, fenced = _json.wanted(body, "\n".join(
+        text_of(m.get("content")) for m in messages if m.get("role") == "system"), s["structured"])
     if calls:
         parts += [Part("tool_calls", entries, cost, True)
                   for entries, cost in _tools.fragments(calls, s["tools"])]
+    elif structured is not None:
+        parts += [Part("content", token) for token in _text.tokenize(_json.answer(rng, structured, prompt, fenced))]
     else:
         answer = _text.answer(rng, prompt, s["answer_tokens"], _preface(prompt, images, results))
         parts += [Part("content", token) for token in answer]

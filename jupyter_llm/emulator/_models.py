@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "error_shape": "openai",  # openai | sglang
     "rerank": "vllm",  # vllm | sglang
     "dimensions": "matryoshka",  # matryoshka | refuse
+    "structured": True,  # honours response_format json_schema (False: refuses it with a 400)
     "latency": "0",
     "max_concurrency": 0,
     # Faults.
@@ -63,7 +64,7 @@ _CHOICES = {
 _INTS = {"context", "dims", "answer_tokens", "reasoning_tokens", "chunk_tokens", "calls", "tool_rounds",
          "max_concurrency", "fault_times", "cut_after"}
 _FLOATS = {"rate", "delay", "retry_after"}
-_BOOLS = {"vision", "thinking_switch", "bad_args", "max_model_len"}
+_BOOLS = {"vision", "thinking_switch", "bad_args", "max_model_len", "structured"}
 _NULLABLE = {"answer_tokens", "reasoning_tokens", "finish_reason", "fault", "fault_times", "root"}
 
 _A, _B = "A", "B"

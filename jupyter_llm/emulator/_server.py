@@ -274,7 +274,7 @@ class _Handler(BaseHTTPRequestHandler):
         if busy:
             raise ServerError(429, f"Too many concurrent requests for model {name} (limit "
                               f"{limit}); please retry later.", "rate_limit_error", None,
-                              "rate_limit_exceeded", headers={"Retry-After": "1"})
+                              "rate_limit_exceeded", headers={"Retry-After": f"{s['retry_after']:g}"})
         try:
             delay = _latency(s["latency"], body)
             if delay > 0 and state.stopping.wait(delay):

@@ -1,0 +1,119 @@
+"""``map()``: 500 rows at 100 ms a request, 16 at a time, vs the ideal and vs a sequential loop.
+
+The emulator runs in its own process and holds every request for ``latency`` before it
+answers (a short 20-token reply, no reasoning), so the ideal wall time of ``n`` rows at
+concurrency ``c`` is ``n / c x latency``. The baselines are what a notebook author writes
+today: a for-loop over the rows with the openai SDK, one streamed request at a time, and
+the same requests from a pool of 16 threads (no limiter, no retries). On a small
+machine the client's own CPU per request (mostly the SDK's) is what separates a run
+from the ideal; the thread-pool row measures that floor in the same run.
+A second run puts a ceiling of 8 requests in flight on the emulator (429 with its
+default Retry-After beyond it) under a batch that asks for 16: it must finish with no
+row lost, the limiter shrinking itself on the 429s.
+"""
+from __future__ import annotations
+
+import time
+
+from ._harness import FAKE_KEY, MODEL, Context, median
+from ._report import Row, seconds
+
+FULL = dict(rows=500, repeats=3)
+QUICK = dict(rows=40, repeats=1)
+LATENCY = 0.1
+CONCURRENCY = 16
+CEILING = 8
+SETTINGS = f"latency={LATENCY:g}; answer_tokens=20"
+
+
+def _texts(n: int, run: str) -> list[str]:
+    # A fresh prompt per run, so no run is answered from the cache of another.
+    return [f"Review {i} ({run}): the {('mug', 'lamp', 'scarf', 'kettle')[i % 4]} arrived on time." for i in range(n)]
+
+
+def _ours(n: int, run: str, headers: str) -> dict:
+    import jupyter_llm
+    from jupyter_llm import limiter
+
+    session = jupyter_llm.session
+    session.extra_headers = {"X-Emulator": headers}
+    limiter.shared().reset()
+    start = time.perf_counter()
+    out = jupyter_llm.map(_texts(n, run), "Classify the sentiment: {text}", model=MODEL, think=False,
+                          concurrency=CONCURRENCY, progress=False)
+    elapsed = time.perf_counter() - start
+    return {"seconds": elapsed, "answered": int(out.notna().sum()), "failed": len(out.attrs["errors"]),
+            "throttled": limiter.shared().throttled}
+
+
+def _sdk(ctx: Context, n: int, run: str, threads: int) -> float:
+    """The openai SDK, one streamed request per row: a plain loop, or the same in a thread pool."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import openai
+
+    client = openai.OpenAI(base_url=ctx.emulator.url, api_key=FAKE_KEY, max_retries=0,
+                           default_headers={"X-Emulator": SETTINGS})
+
+    def one(text: str) -> str:
+        stream = client.chat.completions.create(
+            model=MODEL, stream=True, extra_body={"chat_template_kwargs": {"enable_thinking": False}},
+            messages=[{"role": "user", "content": f"Classify the sentiment: {text}"}])
+        return "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+
+    texts = _texts(n, run)
+    start = time.perf_counter()
+    if threads == 1:
+        answers = [one(text) for text in texts]
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            answers = list(pool.map(one, texts))
+    assert len(answers) == n
+    return time.perf_counter() - start
+
+
+def collect(ctx: Context) -> dict:
+    import jupyter_llm
+
+    sizes = QUICK if ctx.quick else FULL
+    n = sizes["rows"]
+    session = jupyter_llm.session
+    session.base_url, session.api_key, session.model = ctx.emulator.url, FAKE_KEY, MODEL
+    session.max_concurrency = CONCURRENCY
+    _ours(CONCURRENCY, "warm-up", SETTINGS)  # the SDK import and the connection pool, once
+    runs = [_ours(n, f"run {i}", SETTINGS) for i in range(sizes["repeats"])]
+    _sdk(ctx, CONCURRENCY, "sdk warm-up", CONCURRENCY)
+    threaded = median([_sdk(ctx, n, f"threads {i}", CONCURRENCY) for i in range(sizes["repeats"])])
+    sequential = _sdk(ctx, n, "loop", 1)
+    ceiling = _ours(n, "ceiling", f"{SETTINGS}; max_concurrency={CEILING}")
+    session.extra_headers = {}
+    return {"rows": n, "runs": runs, "threaded": threaded, "sequential": sequential, "ceiling": ceiling}
+
+
+def rows(data: dict) -> list[Row]:
+    n = data["rows"]
+    ours = median([r["seconds"] for r in data["runs"]])
+    ideal = n / CONCURRENCY * LATENCY
+    what = f"{n} rows, emulator latency {LATENCY * 1000:.0f} ms, concurrency {CONCURRENCY}"
+    ceiling = data["ceiling"]
+    ceiling_ideal = n / CEILING * LATENCY
+    lost = n - ceiling["answered"]
+    return [
+        Row(f"`map()` wall time, {what} (median of {len(data['runs'])}; baseline: the ideal {n}/{CONCURRENCY} x "
+            f"{LATENCY:g} s)", seconds(ours), seconds(ideal), ours / ideal, "≤ 1.15x", ours / ideal <= 1.15),
+        Row(f"`map()` wall time, {what} (baseline: the openai SDK in a pool of {CONCURRENCY} threads, no limiter)",
+            seconds(ours), seconds(data["threaded"]), ours / data["threaded"], "–", None),
+        Row(f"`map()` wall time, {what} (baseline: a sequential openai SDK loop over the rows)",
+            seconds(ours), seconds(data["sequential"]), ours / data["sequential"], "–", None),
+        Row(f"`map()` under an emulator ceiling of {CEILING} in flight (429 beyond), {what}: rows lost "
+            f"(baseline column: the ideal time at {CEILING} in flight)",
+            f"{lost} lost, {ceiling['answered']}/{n} answered in {seconds(ceiling['seconds'])}, "
+            f"{ceiling['throttled']} 429s", seconds(ceiling_ideal), ceiling["seconds"] / ceiling_ideal,
+            "finishes, 0 rows lost", lost == 0 and ceiling["failed"] == 0),
+    ]
+
+
+def notes(data: dict) -> list[str]:
+    ceiling = data["ceiling"]
+    return [f"`map()` under the ceiling: the limiter saw {ceiling['throttled']} 429s and shrank its concurrency "
+            f"from {CONCURRENCY}; {ceiling['failed']} rows failed after retries."]

@@ -1,0 +1,64 @@
+"""``df.llm.map(...)`` and ``series.llm.map(...)``: the pandas accessor for :func:`jupyter_llm.map`.
+
+Registering an accessor needs pandas, and ``import jupyter_llm`` / ``%load_ext`` must not
+import it (it costs far more than the extension itself). So ``llm`` is registered:
+
+- when ``jupyter_llm.map`` is first called;
+- at ``%load_ext jupyter_llm`` if the notebook has already imported pandas;
+- otherwise after the first cell that imports pandas (an IPython ``post_run_cell`` hook
+  that looks for pandas in ``sys.modules`` and removes itself once it has registered).
+"""
+from __future__ import annotations
+
+import sys
+import threading
+
+_lock = threading.Lock()
+_registered = False
+
+
+class LLMAccessor:
+    """``obj.llm``: jupyter-llm on a DataFrame or a Series.
+
+    Example::
+
+        reviews.llm.map("Classify the sentiment of: {text}", schema={"label": ["pos", "neg"]})
+        reviews["text"].llm.map("Summarise in five words: {}")
+    """
+
+    def __init__(self, obj):
+        self._obj = obj
+
+    def map(self, prompt, **kwargs):
+        """:func:`jupyter_llm.map` over this object's rows (same arguments, same result)."""
+        from .batch import map as run
+
+        return run(self._obj, prompt, **kwargs)
+
+
+def register() -> None:
+    """Register ``llm`` on DataFrame and Series (once; imports pandas)."""
+    global _registered
+    with _lock:
+        if _registered:
+            return
+        import pandas as pd
+
+        pd.api.extensions.register_dataframe_accessor("llm")(LLMAccessor)
+        pd.api.extensions.register_series_accessor("llm")(LLMAccessor)
+        _registered = True
+
+
+def register_when_pandas_loads(ipython) -> None:
+    """At ``%load_ext``: register now if pandas is loaded, else after the cell that loads it."""
+    if "pandas" in sys.modules:
+        register()
+        return
+
+    def check(*_):
+        if "pandas" in sys.modules:
+            register()
+            ipython.events.unregister("post_run_cell", check)
+
+    ipython.events.register("post_run_cell", check)
+

@@ -1,0 +1,41 @@
+"""``%llm_usage``: requests and tokens per model, for this session and for the last ``map()`` batch."""
+from __future__ import annotations
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+
+@magics_class
+class BatchMagics(Magics):
+    """``%llm_usage``."""
+
+    @magic_arguments()
+    @argument("--batch", action="store_true", help="only the last map() batch")
+    @argument("--reset", action="store_true", help="forget the counts so far")
+    @line_magic
+    def llm_usage(self, line: str):
+        """Requests and tokens per model in this session (``--batch``: the last ``map()`` only).
+
+        Example::
+
+            %llm_usage
+            %llm_usage --batch
+        """
+        from . import usage
+
+        try:
+            args = parse_argstring(self.llm_usage, line)
+        except SystemExit:  # argparse on --help or a bad option
+            raise UsageError(f"%llm_usage: could not parse {line!r}; see %llm_usage?") from None
+        if args.reset:
+            usage.clear()
+            print("jupyter-llm: usage counts cleared.")
+            return None
+        if args.batch:
+            note = usage.last_batch_note()
+            if not note:
+                print("jupyter-llm: no map() batch has run in this session yet.")
+                return None
+            print(note)
+        return usage.totals(last_batch=args.batch)
