@@ -25,6 +25,7 @@ __all__ = [
     "session",
     "ask",
     "Reply",
+    "Conversation",
     "tool",
     "errors",
     "embed",
@@ -40,6 +41,7 @@ __all__ = [
 if TYPE_CHECKING:
     from . import errors
     from .api import ask
+    from .conversation import Conversation
     from .config import Session
     from .embeddings import embed, search, similar, vectors
     from .projection import plot_embeddings
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "ask": ("api", "ask"),
     "Reply": ("reply", "Reply"),
+    "Conversation": ("conversation", "Conversation"),
     "tool": ("tools", "tool"),
     "errors": ("errors", None),
     "embed": ("embeddings", "embed"),

@@ -13,7 +13,8 @@
     ├── GatewayError              5xx, or an error the server sent in the middle of a stream
     ├── ConnectionError           the gateway could not be reached (also a builtins.ConnectionError)
     ├── TimeoutError              no answer within the timeout (also a builtins.TimeoutError)
-    └── IncompleteReply           the stream ended without a finish reason; the partial text is kept
+    ├── IncompleteReply           the stream ended without a finish reason; the partial text is kept
+    └── FormatError               the reply is not in the format asked for (-f json); .reply keeps the text
 
 Example::
 
@@ -100,6 +101,10 @@ class IncompleteReply(LLMError):
     """The stream stopped before the model finished; ``.reply`` has what arrived."""
 
 
+class FormatError(LLMError):
+    """The reply could not be read in the asked format (``-f json``); ``.reply`` has the raw text."""
+
+
 _KEYISH = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,})")
 
 
@@ -124,5 +129,6 @@ __all__ = [
     "ConnectionError",
     "TimeoutError",
     "IncompleteReply",
+    "FormatError",
     "redact",
 ]
