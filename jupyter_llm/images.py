@@ -31,6 +31,8 @@ def image_part(image) -> dict:
         fig, ax = plt.subplots(); ax.plot([1, 3, 2])
         image_part(fig)  # {'type': 'image_url', 'image_url': {'url': 'data:image/png;base64,...'}}
     """
+    if isinstance(image, dict) and image.get("type") == "image_url":
+        return image  # already a content part
     mime, raw = _encode(image)
     url = f"data:{mime};base64,{base64.b64encode(raw).decode('ascii')}"
     return {"type": "image_url", "image_url": {"url": url}}

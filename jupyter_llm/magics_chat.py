@@ -79,10 +79,10 @@ def _conversation(args):
     return conversation
 
 
-def _image(name: str, namespace: dict):
-    from .images import resolve
+def _image(name: str, namespace: dict) -> dict:
+    from .images import image_part, resolve
 
-    return resolve(name, namespace)
+    return image_part(resolve(name, namespace))
 
 
 def _read(reply, name: str) -> None:
