@@ -194,9 +194,7 @@ def _last_error(shell) -> tuple[str, str]:
     log = shell.user_ns.get("Err")
     last = log.last() if isinstance(log, ErrorLog) else None
     if last is not None:
-        count, text = last
-        history = shell.user_ns.get("In") or []
-        return (history[count] if count < len(history) else ""), text
+        return last
     exc = getattr(sys, "last_value", None)
     if exc is None:
         raise UsageError("No error to explain yet: run the cell that fails, then %llm_explain.")

@@ -106,6 +106,8 @@ def test_in_out_err_and_underscore_are_filled_from_the_notebook(k, emulator):
     prompt = sent(emulator)[-1]["content"]
     assert prompt.startswith("Code: 1 / 0\nError: Traceback")
     assert "ZeroDivisionError: division by zero" in prompt
+    assert 'Cell, line 1, in <module>' in prompt and "ipykernel_" not in prompt, "no temporary file name"
+    assert "IPython" not in prompt and "site-packages" not in prompt, "the shell's own frames are left out"
     assert "Before: 43\nLast: 84" in prompt
 
 

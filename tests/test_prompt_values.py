@@ -45,12 +45,16 @@ def test_interpolation_uses_the_compact_form():
 
 
 def test_err_log_says_which_cells_failed():
-    log = ErrorLog({3: "ZeroDivisionError: division by zero"})
+    log = ErrorLog()
+    log.add(3, "1 / 0", "ZeroDivisionError: division by zero")
+    log.add(None, "[][1]", "IndexError: list index out of range")  # a cell run without history
     assert interpolate("{Err[3]}", {"Err": log}).text == "ZeroDivisionError: division by zero"
+    assert interpolate("{Err[-1]} {Err[-2]}", {"Err": log}).text == (
+        "IndexError: list index out of range ZeroDivisionError: division by zero")
     assert interpolate("{Err[4]}", {"Err": log}).missing == ["Err[4]"]
-    with pytest.raises(KeyError, match=r"cell 4 raised no error .*\[3\]"):
+    with pytest.raises(KeyError, match=r"cell 4 raised no error .*\[3\].*Err\[-1\]"):
         log[4]
-    assert log.last() == (3, "ZeroDivisionError: division by zero") and ErrorLog().last() is None
+    assert log.last() == ("[][1]", "IndexError: list index out of range") and ErrorLog().last() is None
 
 
 def test_error_text_is_the_traceback_a_reader_sees():
@@ -59,3 +63,11 @@ def test_error_text_is_the_traceback_a_reader_sees():
     except KeyError as exc:
         text = error_text(exc)
     assert text.startswith("Traceback (most recent call last):") and text.endswith("KeyError: 'missing'")
+
+
+def test_error_text_names_installed_packages_without_this_machines_paths():
+    try:
+        pd.DataFrame({"a": [1]}).loc["missing"]
+    except KeyError as exc:
+        text = error_text(exc)
+    assert 'File "pandas/' in text and "site-packages" not in text
