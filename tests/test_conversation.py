@@ -127,3 +127,20 @@ def test_transcript_shows_model_text_safely():
     bundle = chat._repr_mimebundle_()
     assert "<img" not in bundle["text/markdown"] and "**assistant**" in bundle["text/markdown"]
     assert "assistant: <img src=x onerror=alert(1)>" in bundle["text/plain"]
+
+
+def test_tool_calls_and_results_become_part_of_the_conversation(llm, emulator):
+    @jupyter_llm.tool
+    def get_current_weather(location: str) -> dict:
+        """Get the current weather in a given location."""
+        return {"location": location, "temperature": 21}
+
+    chat = Conversation(model="qwen3-32b")
+    reply = chat.ask("What is the weather like in Paris today?", think=False, tools=[get_current_weather],
+                     display=False)
+    assert [m["role"] for m in chat.messages] == ["user", "assistant", "tool", "assistant"]
+    assert chat.messages[-1]["content"] == reply.content and "get_current_weather" in reply.content
+    assert all("reasoning_content" not in m and "reasoning" not in m for m in chat.messages)
+    chat.ask("Thanks. And tomorrow?", think=False, display=False)
+    sent = chat_requests(emulator)[-1]["body"]["messages"]
+    assert [m["role"] for m in sent] == ["user", "assistant", "tool", "assistant", "user"]

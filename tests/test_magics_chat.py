@@ -233,3 +233,15 @@ def test_a_prompt_near_the_context_warns_before_sending(k, emulator):
     assert "over qwen72b-awq's context of 16,384 tokens" in stderr(result)
     assert result.error is not None and result.error["ename"] == "ContextTooLong", "the server still decides"
     assert len(chats(emulator)) == 1
+
+
+def test_a_conversation_that_outgrows_the_context_drops_its_oldest_turns_visibly(k, emulator):
+    k.run("import jupyter_llm\njupyter_llm.session.model_overrides = {'qwen72b-awq': {'context': 2_000}}\n"
+          "notes = 'data ' * 300")
+    for number in range(4):
+        result = k.run(f"%%llm -m qwen72b-awq --chat long\nQuestion {number}: {{notes}}")
+        assert result.error is None, result.error
+    assert "its 1 oldest turn(s) were left out of this request" in stderr(result)
+    questions = [m["content"][:10] for m in sent(emulator) if m["role"] == "user"]
+    assert questions == ["Question 1", "Question 2", "Question 3"]
+    assert value(k, "jupyter_llm.Conversation.named('long').turns") == 4
