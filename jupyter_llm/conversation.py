@@ -89,13 +89,14 @@ class Conversation:
             turn = {"role": "user", "content": user_content(prompt, images)}
         else:
             turn = {"role": "user", "content": prompt}
-        model = model or self.model or _session_model()
+        model = model or self.model or _session().model
         system = self.system if system is None else system
         head = [{"role": "system", "content": system}] if system else []
         info = catalog().lookup(model) if model else None
         history = self.messages
         if info is not None and info.context:
-            history, dropped = fit(head, self.messages, turn, info.context, kw.get("max_tokens"))
+            max_tokens = kw.get("max_tokens") or _session().max_tokens
+            history, dropped = fit(head, self.messages, turn, info.context, max_tokens)
             if dropped:
                 print(f"jupyter-llm: the conversation outgrew {model}'s context of {info.context:,} "
                       f"tokens: its {dropped} oldest turn(s) were left out of this request "
@@ -203,10 +204,10 @@ def fit(head: list[dict], history: list[dict], turn: dict, context: int, max_tok
     return [], len(starts) if history else 0
 
 
-def _session_model() -> str | None:
+def _session():
     from . import session
 
-    return session.model
+    return session
 
 
 def _without_reasoning(message: dict) -> dict:

@@ -20,6 +20,7 @@ from . import errors
 #: Largest image sent, in pixels (width × height); bigger ones are scaled down to it.
 MAX_PIXELS = 1024 * 1024
 _KEPT = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
+_ORIENTATION = 0x0112  # the EXIF tag for how the camera was held
 _WHAT = "a file path, bytes, a PIL image, a matplotlib Figure or Axes, or 'plt' for the current figure"
 
 
@@ -125,9 +126,13 @@ def _from_bytes(raw: bytes, what: str) -> tuple[str, bytes]:
     except Exception as exc:
         raise errors.ConfigError(f"Cannot read {what} as an image ({exc}): give a PNG, JPEG, GIF or "
                                  f"WebP file.") from None
-    if image.width * image.height <= MAX_PIXELS and image.format in _KEPT:
+    rotated = image.getexif().get(_ORIENTATION, 1) != 1
+    if image.width * image.height <= MAX_PIXELS and image.format in _KEPT and not rotated:
         return _KEPT[image.format], raw  # already small enough: sent exactly as given
-    return _pil(image, image.format)
+    from PIL import ImageOps
+
+    # A phone photo stores its rotation as a tag that models ignore: turn the pixels instead.
+    return _pil(ImageOps.exif_transpose(image), image.format)
 
 
 def _pil(image, original: str | None) -> tuple[str, bytes]:

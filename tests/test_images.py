@@ -120,3 +120,12 @@ def test_without_pillow_files_need_a_clear_install_hint(tmp_path):
             "try:\n    image_part(b'\\x89PNG')\nexcept ImportError as exc:\n    print(exc)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "needs Pillow: pip install pillow" in out.stdout, out.stderr
+
+
+def test_a_photo_taken_sideways_is_turned_upright():
+    image = Image.new("RGB", (60, 40), "teal")
+    exif = image.getexif()
+    exif[0x0112] = 6  # rotated 90° clockwise when shot
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif)
+    assert decoded(image_part(buffer.getvalue())).size == (40, 60)

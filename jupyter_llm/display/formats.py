@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from .. import formats
+from .. import errors, formats
 from .html import answer_bundle, plain_preview
 from .safe import safe_html, safe_markdown
 
@@ -29,7 +29,7 @@ def format_bundle(name: str, content: str) -> dict:
     if name == "json":
         try:
             value = formats.parse_json(content)
-        except formats.errors.FormatError:
+        except errors.FormatError:
             return {"text/plain": plain_preview(content)}  # the raw text, with the error after it
         pretty = json.dumps(value, indent=2, ensure_ascii=False, default=str)
         bundle = {"text/plain": plain_preview(pretty)}
