@@ -101,7 +101,8 @@ class Conversation:
                 print(f"jupyter-llm: the conversation outgrew {model}'s context of {info.context:,} "
                       f"tokens: its {dropped} oldest turn(s) were left out of this request "
                       f"(they stay in .messages).", file=sys.stderr)
-        request = head + history + [turn]
+        # Messages given to the constructor (a panel's transcript) may carry reasoning: never send it back.
+        request = head + [_without_reasoning(m) for m in history] + [turn]
         reply = chat(request, model=model, **kw)
         added = reply.messages[len(request):] if len(reply.messages) > len(request) else []
         if not added or added[-1].get("role") != "assistant":

@@ -51,6 +51,15 @@ def test_reasoning_is_not_kept_nor_sent_back(llm, emulator):
     assert first.reasoning.strip() not in json.dumps(chat.messages)
 
 
+def test_reasoning_in_given_messages_is_not_sent_either(llm, emulator):
+    given = [{"role": "user", "content": "Hi"},
+             {"role": "assistant", "content": "Hello.", "reasoning_content": "They greet me."}]
+    chat = Conversation(messages=given, model="qwen72b-awq")
+    chat.ask("Next.", display=False)
+    assert chat_requests(emulator)[-1]["body"]["messages"][1] == {"role": "assistant", "content": "Hello."}
+    assert chat.messages[1]["reasoning_content"] == "They greet me.", "the caller's transcript is left as given"
+
+
 def test_a_failed_request_adds_no_turn_and_keeps_the_partial_reply(llm, emulator):
     chat = Conversation(model="qwen72b-awq")
     chat.ask("First.", display=False)
