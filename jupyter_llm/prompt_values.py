@@ -151,7 +151,8 @@ def _in_ipython(filename: str) -> bool:
 
 def _record(shell, log: ErrorLog):
     def post_run_cell(result) -> None:
-        exc = result.error_in_exec
+        # A syntax error stops the cell before it runs: explaining one is just as useful.
+        exc = result.error_in_exec or result.error_before_exec
         if exc is None:
             return
         source = getattr(result.info, "raw_cell", None) or ""

@@ -111,6 +111,14 @@ def test_in_out_err_and_underscore_are_filled_from_the_notebook(k, emulator):
     assert "Before: 43\nLast: 84" in prompt
 
 
+def test_a_syntax_error_is_recorded_too(k, emulator):
+    k.run("def broken(:\n    pass")
+    emulator.reset()
+    assert k.run("%%llm -m qwen72b-awq\nExplain: {Err[-1]}").error is None
+    prompt = sent(emulator)[-1]["content"]
+    assert "SyntaxError" in prompt and "def broken(:" in prompt and "ipykernel_" not in prompt
+
+
 def test_the_err_hook_keeps_another_extensions_handler(k, emulator):
     k.run("%unload_ext jupyter_llm")
     k.run("def mine(shell, etype, value, tb, tb_offset=None):\n    print('MINE', etype.__name__)\n"
