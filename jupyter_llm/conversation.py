@@ -107,6 +107,9 @@ class Conversation:
         added = reply.messages[len(request):] if len(reply.messages) > len(request) else []
         if not added or added[-1].get("role") != "assistant":
             added = [*added, {"role": "assistant", "content": reply.content}]
+        elif added[-1].get("tool_calls"):
+            # Calls left unanswered (max_tool_rounds reached) would make the next request invalid.
+            added[-1] = {"role": "assistant", "content": added[-1].get("content") or reply.content}
         self.messages += [turn, *(_without_reasoning(m) for m in added)]
         if self.model is None:
             self.model = reply.model or model

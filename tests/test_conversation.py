@@ -153,3 +153,18 @@ def test_tool_calls_and_results_become_part_of_the_conversation(llm, emulator):
     chat.ask("Thanks. And tomorrow?", think=False, display=False)
     sent = chat_requests(emulator)[-1]["body"]["messages"]
     assert [m["role"] for m in sent] == ["user", "assistant", "tool", "assistant", "user"]
+
+
+def test_calls_left_unanswered_do_not_break_the_next_turn(llm, emulator):
+    @jupyter_llm.tool
+    def get_current_weather(location: str) -> dict:
+        """Get the current weather in a given location."""
+        return {"location": location, "temperature": 21}
+
+    chat = Conversation(model="qwen3-32b")
+    chat.ask("What is the weather like in Paris today?", think=False, tools=[get_current_weather],
+             max_tool_rounds=0, display=False)
+    assert [m["role"] for m in chat.messages] == ["user", "assistant"]
+    assert "tool_calls" not in chat.messages[-1]
+    chat.ask("Never mind. Say hi.", think=False, display=False)
+    assert chat.turns == 2
