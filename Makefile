@@ -19,15 +19,16 @@ lab: $(STAMP)
 ## Every test: unit, integration against the emulator, real kernels, notebooks under nbval.
 test: $(STAMP)
 	$(BIN)/python -m pytest tests
-	$(BIN)/python -m pytest --nbval notebooks --nbval-sanitize-with notebooks/nbval_sanitize.cfg
+	JUPYTER_LLM_CASSETTE_MODE=replay $(BIN)/python -m pytest --nbval notebooks --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests
 
+## Notebooks under strict nbval, answered from their cassettes (x.ipynb -> x.llm.jsonl): no gateway needed.
 notebooks: $(STAMP)
-	$(BIN)/python -m pytest --nbval notebooks --nbval-sanitize-with notebooks/nbval_sanitize.cfg
+	JUPYTER_LLM_CASSETTE_MODE=replay $(BIN)/python -m pytest --nbval notebooks --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 
-## Re-run notebooks/ in place so their saved outputs are current (nbval compares them).
+## Re-record notebooks/ with the built-in emulator: new cassettes and saved outputs (`jupyter-llm record`).
 refresh-notebooks: $(STAMP)
 	$(BIN)/python tools/refresh_notebooks.py
 

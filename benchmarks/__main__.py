@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import _report, embeddings, kernel_cpu, load_time, overhead, streaming
+from . import _report, embeddings, kernel_cpu, load_time, overhead, replay, streaming
 from ._harness import Context
 
 HERE = Path(__file__).resolve().parent
@@ -48,6 +48,10 @@ METHOD = [
     "and the texts, compared with n x d x 4 bytes. The vectors column is a pandas extension array over one "
     "C-contiguous (n, d) float32 block. `similar()`: random float32 vectors, vector queries, after a first "
     "call that computes the row norms.",
+    "Replay: a generated notebook (`%load_ext` + 50 `%%llm` cells, each its own prompt) run by nbclient in a "
+    "fresh kernel: once to record (`JUPYTER_LLM_CASSETTE_MODE=record`), then live (mode off) and replayed "
+    "(mode replay, gateway URL at a closed port) interleaved; timed from the first cell's start to the last "
+    "cell's end (kernel start-up excluded); replay outputs compared with the recording's, times masked.",
 ]
 
 
@@ -74,12 +78,14 @@ def main(argv: list[str] | None = None) -> int:
         stream = streaming.collect(ctx)
         step("embeddings and similar()", began)
         embed = embeddings.collect(ctx)
+        step("replaying a notebook from its cassette", began)
+        replayed = replay.collect(ctx)
     finally:
         ctx.close()
     step("report", began)
 
     rows = (load_time.rows(load) + streaming.rows(stream) + overhead.rows(over) + kernel_cpu.rows(stream)
-            + embeddings.rows(embed))
+            + embeddings.rows(embed) + replay.rows(replayed))
     elapsed = time.perf_counter() - began
     header = "\n".join([
         _report.title(args.quick, elapsed), "",
@@ -87,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     ])
     text = _report.markdown(rows, header=header, sections=[
         ("Notes from this run", load_time.notes(load) + streaming.notes(stream) + kernel_cpu.notes(stream)
-         + embeddings.notes(embed)),
+         + embeddings.notes(embed) + replay.notes(replayed)),
         ("How it is measured", METHOD + ["![streaming](streaming.png)"]),
     ])
     (out / "RESULTS.md").write_text(text, encoding="utf-8")

@@ -34,12 +34,13 @@ __all__ = [
     "vectors",
     "rerank",
     "plot_embeddings",
+    "cassette",
     "load_ipython_extension",
     "__version__",
 ]
 
 if TYPE_CHECKING:
-    from . import errors
+    from . import cassette, errors
     from .api import ask
     from .conversation import Conversation
     from .config import Session
@@ -63,6 +64,8 @@ _LAZY = {
     "vectors": ("embeddings", "vectors"),
     "rerank": ("reranking", "rerank"),
     "plot_embeddings": ("projection", "plot_embeddings"),
+    # The module itself: calling it, jupyter_llm.cassette(path, mode), opens a cassette.
+    "cassette": ("cassette", None),
 }
 
 

@@ -147,7 +147,7 @@ def _tool_loop(body, model, info, think, messages, display, on_event, tools, max
         request = dict(body, messages=_clean(conversation))
         notice = apply_thinking(request, info, think, soft=session.soft_think_switch)
         reply = _round(request, model, info, think, notice, conversation, display, on_event,
-                       keep=lambda r: _run_round(r, tools, confirm, number, rounds, on_event))
+                       keep=lambda r, emit: _run_round(r, emit, tools, confirm, number, rounds))
         usage.append(reply.usage)
         elapsed += reply.elapsed or 0.0
         conversation.append(assistant_message(reply) if reply.tool_calls
@@ -164,7 +164,7 @@ def _tool_loop(body, model, info, think, messages, display, on_event, tools, max
     return reply
 
 
-def _run_round(reply, tools, confirm, number, rounds, on_event) -> None:
+def _run_round(reply, emit, tools, confirm, number, rounds) -> None:
     from .toolloop import run_calls
 
     if not reply.tool_calls or reply.finish_reason is None:
@@ -174,7 +174,7 @@ def _run_round(reply, tools, confirm, number, rounds, on_event) -> None:
                 f"{', '.join(c.name for c in reply.tool_calls)}. Raise max_tool_rounds to let it go on.")
         _note(text)
         return
-    reply.tool_results = run_calls(reply.tool_calls, tools, confirm=confirm, round=number)
+    reply.tool_results = run_calls(reply.tool_calls, tools, confirm=confirm, round=number, on_event=emit)
 
 
 def _total(usages):
@@ -203,15 +203,19 @@ def _user_namespace() -> dict | None:
 
 
 def _round(body, model, info, think, notice, messages, display, on_event, keep=None) -> Reply:
-    """One streamed request; ``keep`` runs on the assembled reply before it is shown."""
+    """One streamed request; ``keep(reply, emit)`` runs on the assembled reply before it is
+    shown, and may emit events of its own (tool calls running) into the live view."""
     from .stream import ReplyBuilder, events
     from .transport import default_transport
 
     session = _session()
     endpoint = session.endpoint(model)
     transport = default_transport()
-    # Create the client (and import the SDK) first, so time to first token measures the gateway.
-    transport.client(endpoint, timeout=session.timeout, headers=session.extra_headers)
+    from .cassette import replaying
+
+    if not replaying():  # a replay never needs the SDK: its import is most of a replayed cell's time
+        # Create the client (and import the SDK) first, so time to first token measures the gateway.
+        transport.client(endpoint, timeout=session.timeout, headers=session.extra_headers)
     renderer = None
     if display:
         from .display.renderer import ReplyRenderer
@@ -261,7 +265,7 @@ def _round(body, model, info, think, notice, messages, display, on_event, keep=N
     reply = builder.finish()
     if keep is not None and error is None:
         try:
-            keep(reply)
+            keep(reply, emit)
         except KeyboardInterrupt as exc:
             error = exc
     if renderer is not None:

@@ -128,6 +128,12 @@ class Session(HasTraits):
     model_overrides = Dict(help="catalogue overrides by model name")
     source = Dict(help="where each setting came from")
     emulated = Bool(False, help="True when the built-in gateway emulator is answering")
+    # Record/replay (cassette.py). Not in SETTINGS: a notebook's %llm_config table must read
+    # the same when it is recorded and when it is replayed. None: JUPYTER_LLM_CASSETTE(_MODE).
+    cassette = Unicode(None, allow_none=True, help="cassette file (default: beside the notebook)")
+    cassette_mode = CaselessStrEnum(["off", "auto", "record", "replay"], default_value=None, allow_none=True,
+                                    help="off, auto (replay what is recorded, record the rest), record, replay")
+    cassette_speed = Float(0.0, help="replay pace: 0 = instant, 1 = as recorded, 2 = twice as fast")
 
     def __init__(self, *, load: bool = True, **kwargs):
         super().__init__()

@@ -14,6 +14,7 @@
     ├── ConnectionError           the gateway could not be reached (also a builtins.ConnectionError)
     ├── TimeoutError              no answer within the timeout (also a builtins.TimeoutError)
     ├── IncompleteReply           the stream ended without a finish reason; the partial text is kept
+    ├── CassetteMiss              replay mode, and the cassette holds no answer for this request
     └── FormatError               the reply is not in the format asked for (-f json); .reply keeps the text
 
 Example::
@@ -101,6 +102,17 @@ class IncompleteReply(LLMError):
     """The stream stopped before the model finished; ``.reply`` has what arrived."""
 
 
+class CassetteMiss(LLMError):
+    """Replay mode met a request the cassette never recorded; the message names the cell and
+    what differs from the nearest recorded request (``.differences``, ``.nearest``)."""
+
+    def __init__(self, message: str, *, cell: str = "", differences=(), nearest=None, **kw):
+        super().__init__(message, **kw)
+        self.cell = cell
+        self.differences = list(differences)
+        self.nearest = nearest
+
+
 class FormatError(LLMError):
     """The reply could not be read in the asked format (``-f json``); ``.reply`` has the raw text."""
 
@@ -129,6 +141,7 @@ __all__ = [
     "ConnectionError",
     "TimeoutError",
     "IncompleteReply",
+    "CassetteMiss",
     "FormatError",
     "redact",
 ]

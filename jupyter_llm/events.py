@@ -58,10 +58,25 @@ class Finished:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolStatus:
+    """Tool call number ``index`` of the reply, as the client runs it.
+
+    ``status`` is ``running``, then ``done`` or ``failed`` with the seconds it took and
+    ``result``, the text sent back to the model (an error's text when it failed).
+    """
+
+    index: int
+    name: str
+    status: str
+    seconds: float | None = None
+    result: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Notice:
     """Something the user should see that is not model output (a retry wait, a dropped turn)."""
 
     text: str
 
 
-Event = ReasoningDelta | ContentDelta | ToolCallDelta | UsageReport | Finished | Notice
+Event = ReasoningDelta | ContentDelta | ToolCallDelta | ToolStatus | UsageReport | Finished | Notice

@@ -170,10 +170,12 @@ def _short_traceback(shell, etype, value, tb, tb_offset=None):
 
 def register(ipython) -> None:
     from . import magics_chat
+    from .magics_cassette import CassetteMagics
     from .magics_embed import EmbedMagics
 
     ipython.register_magics(LLMMagics)
     ipython.register_magics(EmbedMagics)
+    ipython.register_magics(CassetteMagics)
     magics_chat.register(ipython)
     if not ipython.custom_exceptions:
         ipython.set_custom_exc((errors.LLMError,), _short_traceback)

@@ -12,9 +12,10 @@ import inspect
 import json
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
+from .events import ToolStatus
 from .reply import ToolCall
 from .tools import Tool
 
@@ -149,8 +150,14 @@ def run_calls(
     *,
     confirm: Callable[[ToolCall], bool] | bool | None = None,
     round: int = 0,
+    on_event: Callable[[ToolStatus], None] | None = None,
 ) -> list[ToolResult]:
-    """Run one turn's calls (confirmations first, in order; then concurrently) and return results in call order."""
+    """Run one turn's calls (confirmations first, in order; then concurrently) and return results in call order.
+
+    ``on_event`` hears each call start (``running``) and end (``done`` or ``failed``),
+    always from the calling thread, so a display need not be thread-safe.
+    """
+    emit = on_event or (lambda status: None)
     by_name = {t.name: t for t in tools}
     pending: list[tuple[int, ToolCall, Tool, dict]] = []
     results: list[ToolResult | None] = [None] * len(calls)
@@ -165,18 +172,28 @@ def run_calls(
             problem = "the user declined this call"
         if problem is not None:
             results[i] = ToolResult(call, f"Error: {problem}", error=problem, round=round)
+            emit(_status(i, results[i]))
         else:
             pending.append((i, call, known, call.arguments))
+    for i, call, _, _ in pending:
+        emit(ToolStatus(i, call.name, "running"))
     if len(pending) == 1:
         i, call, known, args = pending[0]
         results[i] = _run_one(call, known, args, round)
+        emit(_status(i, results[i]))
     elif pending:
         # Independent calls of one turn: slow tools (HTTP, queries) overlap.
         with ThreadPoolExecutor(min(_WORKERS, len(pending))) as pool:
-            futures = [(i, pool.submit(_run_one, call, known, args, round)) for i, call, known, args in pending]
-            for i, future in futures:
+            futures = {pool.submit(_run_one, call, known, args, round): i for i, call, known, args in pending}
+            for future in as_completed(futures):
+                i = futures[future]
                 results[i] = future.result()
+                emit(_status(i, results[i]))
     return results
+
+
+def _status(index: int, result: ToolResult) -> ToolStatus:
+    return ToolStatus(index, result.call.name, result.status, result.seconds, result.content)
 
 
 def _confirmed(call: ToolCall, confirm) -> bool:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import errors
+from .cassette import recorded
 from .config import Endpoint
 
 _RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
@@ -54,6 +55,7 @@ class Transport:
             self._clients[key] = client
         return client
 
+    @recorded("chat")
     def chat_stream(
         self,
         endpoint: Endpoint,
@@ -87,6 +89,7 @@ class Transport:
         finally:
             opened.close()
 
+    @recorded("models")
     def list_models(self, session) -> list[dict]:
         """The ``/v1/models`` entries the session's key can use, as plain dicts."""
         page = self._send(
@@ -97,6 +100,7 @@ class Transport:
         )
         return [m.model_dump() for m in page.data]
 
+    @recorded("embeddings")
     def embeddings(
         self,
         endpoint: Endpoint,
@@ -123,6 +127,7 @@ class Transport:
         )
         return json.loads(raw.http_response.content)
 
+    @recorded("rerank")
     def rerank(
         self,
         endpoint: Endpoint,

@@ -49,3 +49,17 @@ def test_confirm_through_stdin_and_a_card_per_call(kernel):
     assert TEST_KEY not in str(outputs)
     after = kernel.run("print(len(_llm.tool_results), _llm.tool_results[0].error)")
     assert "1 None" in after.text()
+
+
+def test_the_live_view_shows_a_running_card_until_the_tool_returns(kernel):
+    assert kernel.run(SETUP).error is None
+    result = kernel.run("%%llm -m qwen3-32b --no-think --tools get_current_weather\nWhat is the weather in Paris?")
+    assert result.error is None
+    sent = result.text()
+    running = sent.find("get_current_weather · running…")
+    done = sent.find("get_current_weather · done · ")
+    # The open card reaches the front end before the tool's result does.
+    assert 0 <= running < done
+    cards = [m["content"]["data"] for m in result.outputs if m["msg_type"] == "display_data"
+             and "⚙ get_current_weather" in m["content"]["data"].get("text/plain", "")]
+    assert len(cards) == 1 and "<details>" in cards[0]["text/html"]

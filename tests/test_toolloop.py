@@ -109,6 +109,62 @@ def test_round_limit_stops_the_loop(llm, emulator, capsys):
     assert "max_tool_rounds" in capsys.readouterr().err
 
 
+def test_rounds_chain_until_the_model_answers(llm, emulator):
+    reply = ask("What is the weather in Paris?", emulate="tool_rounds=3", tools=[weather])
+    assert [r.round for r in reply.tool_results] == [0, 1, 2]
+    assert [m["role"] for m in reply.messages] == ["user"] + ["assistant", "tool"] * 3 + ["assistant"]
+    assert len(chats(emulator)) == 4 and reply.finish_reason == "stop"
+    # Each round's request carries every earlier call and result.
+    assert [len(body["messages"]) for body in chats(emulator)] == [1, 3, 5, 7]
+
+
+def test_round_limit_stops_a_chain_of_calls(llm, emulator, capsys):
+    reply = ask("What is the weather in Paris?", emulate="tool_rounds=5", tools=[weather], max_tool_rounds=2)
+    assert [r.round for r in reply.tool_results] == [0, 1]
+    assert reply.finish_reason == "tool_calls" and len(chats(emulator)) == 3
+    assert "Stopped after 2 tool round(s)" in capsys.readouterr().err
+
+
+def test_a_broken_call_is_corrected_in_the_next_round(llm, emulator):
+    ran = []
+
+    def probe(location: str) -> str:
+        ran.append(location)
+        return "sunny"
+
+    reply = ask("What is the weather in Paris?", emulate="bad_args=1; tool_rounds=2", tools=[probe])
+    first, second = reply.tool_results
+    assert first.error and "not valid JSON" in first.error and first.round == 0
+    assert second.error is None and second.round == 1 and ran == ["Paris"]
+    assert reply.finish_reason == "stop"
+
+
+def test_each_call_reports_running_then_how_it_went(llm):
+    import threading
+
+    from jupyter_llm.events import Finished, ToolStatus, UsageReport
+
+    def weather_or_fail(location: str) -> str:
+        if location == "Tokyo":
+            raise LookupError("no station in Tokyo")
+        return "sunny"
+
+    seen = []
+    ask("What is the weather in Paris and in Tokyo?", emulate="calls=2", tools=[weather_or_fail],
+        on_event=lambda e: seen.append((e, threading.get_ident())))
+    assert {thread for _, thread in seen} == {threading.get_ident()}
+    events = [e for e, _ in seen]
+    statuses = [e for e in events if isinstance(e, ToolStatus)]
+    # Statuses come once the model's turn is over, before the next request streams.
+    assert isinstance(events[events.index(statuses[0]) - 1], (Finished, UsageReport))
+    assert len(statuses) == 4
+    assert [(s.index, s.status) for s in statuses[:2]] == [(0, "running"), (1, "running")]
+    outcomes = {s.index: s for s in statuses[2:]}
+    assert outcomes[0].status == "done" and outcomes[0].result == "sunny"
+    assert outcomes[1].status == "failed" and "no station in Tokyo" in outcomes[1].result
+    assert all(s.seconds is not None and s.seconds >= 0 for s in outcomes.values())
+
+
 def test_session_round_limit_is_the_default(llm, emulator):
     llm.max_tool_rounds = 0
     reply = ask("What is the weather in Paris?", tools=[weather])

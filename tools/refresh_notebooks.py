@@ -1,7 +1,7 @@
-"""Re-run notebooks in place so their saved outputs are current: `make refresh-notebooks`.
+"""Re-record notebooks and their cassettes in place: `make refresh-notebooks`.
 
-Runs each notebook in a fresh kernel the way nbval and CI do: no gateway configured
-(the built-in emulator answers) and no user config file.
+Runs `jupyter-llm record` on each notebook the way CI is set up: no gateway configured
+(the built-in emulator answers) and no user config file. nbval then replays the cassettes.
 """
 from __future__ import annotations
 
@@ -9,27 +9,16 @@ import os
 import sys
 from pathlib import Path
 
-import nbclient
-import nbformat
+from jupyter_llm.record import main as record
 
 
-def refresh(path: Path) -> None:
-    notebook = nbformat.read(path, as_version=4)
-    nbclient.NotebookClient(
-        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-    ).execute()
-    nbformat.write(notebook, path)
-    print(f"refreshed {path}")
-
-
-def main(argv: list[str]) -> None:
+def main(argv: list[str]) -> int:
     for name in [n for n in os.environ if n.startswith(("JUPYTER_LLM_", "OPENAI_"))]:
         del os.environ[name]
     os.environ["JUPYTER_LLM_CONFIG_FILE"] = os.devnull
     paths = [Path(a) for a in argv] or sorted(Path("notebooks").glob("*.ipynb"))
-    for path in paths:
-        refresh(path)
+    return record(["record", *map(str, paths)])
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))

@@ -74,7 +74,8 @@ def main(out: Path, notebook: str = "quickstart.ipynb", marker: str = "Explain w
                 page.screenshot(path=str(out / "streaming.png"))
                 page.wait_for_function(
                     "() => [...document.querySelectorAll('.jp-CodeCell')].some("
-                    "c => c.textContent.includes(%r) && c.querySelector('details'))" % marker,
+                    "c => c.textContent.includes(%r) && c.querySelector('details') && !c.querySelector('.jllm-live'))"
+                    % marker,
                     timeout=60000,
                 )
                 cell.scroll_into_view_if_needed()

@@ -88,25 +88,48 @@ def tool_calls_bundle(calls, limit: int = 300) -> dict:
 def tool_card_bundle(result, limit: int = PLAIN_LIMIT) -> dict:
     """One tool call as a collapsed ``<details>`` card: name, arguments, status, duration, result."""
     call = result.call
-    try:
-        pretty = json.dumps(json.loads(call.arguments_json or "{}"), indent=2, ensure_ascii=False)
-    except json.JSONDecodeError:
-        pretty = call.arguments_json
-    status = "failed" if result.error else "done"
-    # "0.01 s": the form the nbval sanitizer turns into "T s", so reruns compare equal.
-    header = f"⚙ {call.name} · {status} · {result.seconds:.2f} s"
-    body = plain_preview(result.content, limit)
+    pretty = _pretty(call.arguments_json)
+    header = _card_header(call.name, result.status, result.seconds)
     label = "Error" if result.error else "Result"
-    colour = "#b00020" if result.error else "inherit"
     return {
         "text/plain": f"{header}\n  arguments: {' '.join(pretty.split())}\n  {label.lower()}: {plain_preview(result.content, 300)}",
-        "text/html": (
-            f"<details><summary>{escape(header)}</summary>\n"
-            f'<div style="{_SMALL}">Arguments</div><pre>{escape(pretty)}</pre>\n'
-            f'<div style="{_SMALL}">{label}</div><pre style="color: {colour}; white-space: pre-wrap">'
-            f"{escape(body)}</pre></details>"
-        ),
+        "text/html": _card(header, pretty, plain_preview(result.content, limit), failed=bool(result.error)),
     }
+
+
+def tool_live_html(name: str, arguments: str, status=None, limit: int = 60) -> str:
+    """A tool call in the live view: a grey line while the model writes it, an open card
+    while it runs, the collapsed card once it has run (``status``: a ToolStatus)."""
+    if status is None:
+        shown = arguments if len(arguments) <= limit else arguments[: limit - 1] + "…"
+        return f'<div style="{_SMALL}">{escape(f"⚙ {name}({shown})")}</div>'
+    pretty = _pretty(arguments)
+    if status.status == "running":
+        return _card(f"⚙ {name} · running…", pretty, None, open=True)
+    header = _card_header(name, status.status, status.seconds or 0.0)
+    return _card(header, pretty, plain_preview(status.result, PLAIN_LIMIT), failed=status.status == "failed")
+
+
+def _card_header(name: str, status: str, seconds: float) -> str:
+    # "0.01 s": the form the nbval sanitizer turns into "T s", so reruns compare equal.
+    return f"⚙ {name} · {status} · {seconds:.2f} s"
+
+
+def _card(header: str, arguments: str, body: str | None, *, failed: bool = False, open: bool = False) -> str:
+    html = (f"<details{' open' if open else ''}><summary>{escape(header)}</summary>\n"
+            f'<div style="{_SMALL}">Arguments</div><pre>{escape(arguments)}</pre>')
+    if body is not None:
+        colour = "#b00020" if failed else "inherit"
+        html += (f'\n<div style="{_SMALL}">{"Error" if failed else "Result"}</div>'
+                 f'<pre style="color: {colour}; white-space: pre-wrap">{escape(body)}</pre>')
+    return html + "</details>"
+
+
+def _pretty(arguments_json: str) -> str:
+    try:
+        return json.dumps(json.loads(arguments_json or "{}"), indent=2, ensure_ascii=False)
+    except json.JSONDecodeError:
+        return arguments_json
 
 
 def usage_bundle(line: str) -> dict:

@@ -149,15 +149,16 @@ class LiveView:
     def flush(self, *, title: str | None = None, expanded: bool = True, tools=(), notices=()) -> int:
         """Send what changed and return how many messages that took.
 
-        ``title`` (None: unchanged) and ``expanded`` describe the reasoning panel.
+        ``title`` (None: unchanged) and ``expanded`` describe the reasoning panel;
+        ``tools`` are HTML fragments (one per call), ``notices`` lines of text.
         """
         sent = self._parts.sent
         self.answer.flush()
         if self._reasoning is not None:
             self._reasoning.flush()
             self._flush_accordion(title, expanded)
-        self._tools = self._lines(self._tools, tools)
-        self._notices = self._lines(self._notices, notices)
+        self._tools = self._html(self._tools, "".join(tools))
+        self._notices = self._html(self._notices, "".join(f'<div style="{_SMALL}">{escape(n)}</div>' for n in notices))
         parts = (self._accordion, self.answer.box, self._tools, self._notices)
         children = tuple(part for part in parts if part is not None)
         if self._root is None:
@@ -203,9 +204,8 @@ class LiveView:
         else:
             self._parts.set(self._accordion, selected_index=index, titles=titles)
 
-    def _lines(self, widget: widgets.HTML | None, lines) -> widgets.HTML | None:
-        """Small grey lines of text; the widget is created with the first one."""
-        value = "".join(f'<div style="{_SMALL}">{escape(line)}</div>' for line in lines)
+    def _html(self, widget: widgets.HTML | None, value: str) -> widgets.HTML | None:
+        """An HTML widget created with its first content, then updated when it changes."""
         if widget is None:
             return self._parts.html(value) if value else None
         self._parts.set(widget, value=value)

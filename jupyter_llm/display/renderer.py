@@ -13,9 +13,9 @@ import sys
 import time
 from collections.abc import Callable
 
-from ..events import ContentDelta, Event, Notice, ReasoningDelta, ToolCallDelta
+from ..events import ContentDelta, Event, Notice, ReasoningDelta, ToolCallDelta, ToolStatus
 from .html import (answer_bundle, reasoning_bundle, reasoning_header, tool_calls_bundle, tool_card_bundle,
-                   usage_bundle)
+                   tool_live_html, usage_bundle)
 from .throttle import Throttle
 
 #: Seconds between live updates. Ten a second reads as smooth streaming, and each update
@@ -50,6 +50,7 @@ class ReplyRenderer:
         self._thinking_until: float | None = None
         self._title_at = -float("inf")
         self._tools: dict[int, list[str]] = {}
+        self._status: dict[int, ToolStatus] = {}  # by the call's position in the reply
         self._notices: list[str] = []
 
     def start(self, model: str = "") -> None:
@@ -79,6 +80,10 @@ class ReplyRenderer:
             name, arguments = self._tools.setdefault(event.index, ["", ""])
             self._tools[event.index] = [name or event.name or "", arguments + event.arguments]
             urgent = self._stop_thinking(now)
+        elif isinstance(event, ToolStatus):
+            # No other event comes while a tool runs: show its state now, not at the next one.
+            self._status[event.index] = event
+            urgent = True
         elif isinstance(event, Notice):
             # A notice often announces a wait (a retry): no event would flush it during that.
             self._notices = [*self._notices[-(_NOTICES_SHOWN - 1) :], event.text]
@@ -136,7 +141,9 @@ class ReplyRenderer:
             self._title_at = now
             chars, seconds = self._live.reasoning.chars, self._thinking_seconds(now)
             title = reasoning_header(chars, seconds, thinking=thinking)
-        tools = [f"⚙ {name}({_shorten(arguments)})" for name, arguments in self._tools.values()]
+        calls = [self._tools[index] for index in sorted(self._tools)]
+        tools = [tool_live_html(name, arguments, self._status.get(i), _ARGS_SHOWN)
+                 for i, (name, arguments) in enumerate(calls)]
         sent = self._live.flush(title=title, expanded=thinking, tools=tools, notices=self._notices)
         self._throttle.cost(sent)
 
@@ -159,10 +166,6 @@ def _show(bundle: dict) -> None:
         display(bundle, raw=True)
     else:
         print(bundle["text/plain"])
-
-
-def _shorten(arguments: str) -> str:
-    return arguments if len(arguments) <= _ARGS_SHOWN else arguments[: _ARGS_SHOWN - 1] + "…"
 
 
 def _what_went_wrong(error: BaseException) -> str:

@@ -141,6 +141,17 @@ def _tool_results(messages: list) -> list[tuple[str, str]]:
     return out[::-1]
 
 
+def _rounds_since_user(messages: list) -> int:
+    """Assistant turns that asked for tool calls since the user last spoke."""
+    done = 0
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            break
+        if message.get("role") == "assistant" and message.get("tool_calls"):
+            done += 1
+    return done
+
+
 def _seed(name: str, body: dict) -> int:
     key = [name, body.get("messages"), body.get("temperature"), body.get("tools")]
     text = json.dumps(key, sort_keys=True, ensure_ascii=False, default=str)
@@ -200,10 +211,12 @@ def plan(body: dict, name: str, settings: dict, ident: tuple[str, int], fault: s
     prompt = _last_user_text(messages)
     results = _tool_results(messages)
     calls = []
-    if tools and tool_choice != "none" and messages[-1].get("role") == "user":
+    done = _rounds_since_user(messages)
+    if tools and tool_choice != "none" and messages[-1].get("role") in ("user", "tool") \
+            and done < s["tool_rounds"]:
         # Interleaving needs two calls at least, or there is nothing to alternate.
         count = max(s["calls"], 2) if s["tools"] == "interleaved" else s["calls"]
-        calls = _tools.synthesise(tools, tool_choice, prompt, count, s["bad_args"],
+        calls = _tools.synthesise(tools, tool_choice, prompt, count, s["bad_args"] and done == 0,
                                   rng.getrandbits(64), s["tools"])
     parts = _reasoning_parts(body, messages, s, rng, prompt, calls, images, results)
     if calls:

@@ -34,7 +34,8 @@ DEFAULTS: dict[str, Any] = {
     "finish": "inline",  # inline | separate
     "finish_reason": None,
     "calls": 1,
-    "bad_args": False,
+    "tool_rounds": 1,  # rounds of calls before it answers from the results
+    "bad_args": False,  # the first call of the first round has broken JSON
     "max_model_len": False,
     "error_shape": "openai",  # openai | sglang
     "rerank": "vllm",  # vllm | sglang
@@ -59,7 +60,7 @@ _CHOICES = {
     "rerank": {"vllm", "sglang"},
     "dimensions": {"matryoshka", "refuse"},
 }
-_INTS = {"context", "dims", "answer_tokens", "reasoning_tokens", "chunk_tokens", "calls",
+_INTS = {"context", "dims", "answer_tokens", "reasoning_tokens", "chunk_tokens", "calls", "tool_rounds",
          "max_concurrency", "fault_times", "cut_after"}
 _FLOATS = {"rate", "delay", "retry_after"}
 _BOOLS = {"vision", "thinking_switch", "bad_args", "max_model_len"}

@@ -1,0 +1,56 @@
+"""``%llm_cassette``: record or replay this notebook's model traffic (a thin adapter over the session)."""
+from __future__ import annotations
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from . import errors
+
+
+@magics_class
+class CassetteMagics(Magics):
+    """``%llm_cassette``."""
+
+    @magic_arguments()
+    @argument("path", nargs="?", help="the cassette file (default: beside the notebook, x.ipynb -> x.llm.jsonl)")
+    @argument("--mode", choices=["auto", "record", "replay", "off"],
+              help="auto (default): replay what is recorded, record the rest; record: start afresh; "
+                   "replay: never call the gateway; off: stop")
+    @argument("--speed", type=float, help="replay pace: 0 = instant (default), 1 = as recorded")
+    @line_magic
+    def llm_cassette(self, line: str):
+        """Record model answers to a cassette file, or replay them without the gateway.
+
+        With no arguments, shows which cassette answers and how. The file is JSON Lines,
+        one exchange per line, with no key in it: commit it beside the notebook.
+
+        Example::
+
+            %llm_cassette                               # x.ipynb -> x.llm.jsonl, auto mode
+            %llm_cassette answers.llm.jsonl --mode replay
+            %llm_cassette --mode off
+        """
+        from . import cassette, session
+
+        try:
+            args = parse_argstring(self.llm_cassette, line)
+        except UsageError as exc:
+            raise UsageError(f"{exc}. See %llm_cassette? for the options.") from None
+        if args.speed is not None:
+            if args.speed < 0:
+                raise UsageError("--speed must be 0 (instant) or more, e.g. --speed 1 for the recorded pace.")
+            session.cassette_speed = args.speed
+        if args.path is not None or args.mode is not None:
+            session.cassette = args.path if args.path is not None else session.cassette
+            session.cassette_mode = args.mode or "auto"
+        try:
+            tape = cassette.active()
+        except errors.ConfigError as exc:
+            session.cassette_mode = "off"
+            raise UsageError(str(exc)) from None
+        if tape is None:
+            print("jupyter-llm: no cassette; requests go to the gateway.")
+        else:
+            pace = "instant" if not tape.speed else f"{tape.speed:g}x the recorded pace"
+            print(f"jupyter-llm: cassette {tape.path} ({tape.mode} mode, {len(tape)} exchanges, replay {pace})")
