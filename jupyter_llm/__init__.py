@@ -25,6 +25,7 @@ __all__ = [
     "session",
     "ask",
     "Reply",
+    "Conversation",
     "tool",
     "errors",
     "embed",
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from .api import ask
     from .batch import map
     from .config import Session
+    from .conversation import Conversation
     from .embeddings import embed, search, similar, vectors
     from .projection import plot_embeddings
     from .reply import Reply
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "ask": ("api", "ask"),
     "Reply": ("reply", "Reply"),
+    "Conversation": ("conversation", "Conversation"),
     "tool": ("tools", "tool"),
     "errors": ("errors", None),
     "embed": ("embeddings", "embed"),

@@ -44,6 +44,7 @@ def ask(
     think: bool | None = None,
     system: str | None = None,
     display: bool | None = None,
+    images=None,
     **params,
 ) -> Reply:
     """Send ``prompt`` to a model and return its :class:`Reply` (streamed, then assembled).
@@ -52,6 +53,8 @@ def ask(
     ``jupyter_llm.session``; other keyword arguments go into the request body as they are.
     ``tools=[...]`` lets the model call Python functions (see :func:`jupyter_llm.tool`),
     at most ``max_tool_rounds`` rounds; ``confirm=True`` (or a callable) asks before each call.
+    ``images=[...]`` (file paths, bytes, PIL images, matplotlib figures) go to a vision model,
+    each downscaled to about a megapixel.
     ``display=None`` renders the reply as it streams when running in a kernel. A ``bytes``
     prompt is decoded as UTF-8; bytes that are not UTF-8 become U+FFFD, with a note.
 
@@ -68,6 +71,10 @@ def ask(
     if note:
         _note(note)
     messages = build_messages(prompt, system=system)
+    if images:
+        from .images import user_content
+
+        messages[-1]["content"] = user_content(prompt, images)
     return chat(messages, model=model, think=think, display=display, **params)
 
 
@@ -104,6 +111,7 @@ def chat(
             body[name] = value
     body.update(params)
     _check_max_tokens(body.get("max_tokens"), info)
+    _check_prompt(messages, info, body.get("max_tokens"))
     if display is None:
         display = in_kernel()
     if tools and all(isinstance(t, dict) for t in tools):
@@ -316,6 +324,16 @@ def _check_max_tokens(max_tokens, info) -> None:
         limit=info.context,
         requested=max_tokens,
     )
+
+
+def _check_prompt(messages, info, max_tokens) -> None:
+    from .images import check_vision
+    from .tokens import context_warning
+
+    check_vision(messages, info)
+    warning = context_warning(messages, info.context, max_tokens, model=info.name)
+    if warning:
+        _note(warning)
 
 
 def _with_models(exc: errors.ModelNotFound) -> errors.ModelNotFound:

@@ -60,7 +60,9 @@ def _resolve(ref: str, namespace: dict):
 
 
 def _as_text(value) -> str:
-    return value if isinstance(value, str) else str(value)
+    from .prompt_values import prompt_text
+
+    return prompt_text(value)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -14,7 +14,8 @@
     ├── ConnectionError           the gateway could not be reached (also a builtins.ConnectionError)
     ├── TimeoutError              no answer within the timeout (also a builtins.TimeoutError)
     ├── IncompleteReply           the stream ended without a finish reason; the partial text is kept
-    └── CassetteMiss              replay mode, and the cassette holds no answer for this request
+    ├── CassetteMiss              replay mode, and the cassette holds no answer for this request
+    └── FormatError               the reply is not in the format asked for (-f json); .reply keeps the text
 
 Example::
 
@@ -112,6 +113,10 @@ class CassetteMiss(LLMError):
         self.nearest = nearest
 
 
+class FormatError(LLMError):
+    """The reply could not be read in the asked format (``-f json``); ``.reply`` has the raw text."""
+
+
 _KEYISH = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,})")
 
 
@@ -137,5 +142,6 @@ __all__ = [
     "TimeoutError",
     "IncompleteReply",
     "CassetteMiss",
+    "FormatError",
     "redact",
 ]

@@ -28,6 +28,12 @@ class LLMMagics(Magics):
     @argument("--confirm", action="store_const", const=True, default=None,
               help="ask before running each tool call (default: session.confirm_tools)")
     @argument("--max-tool-rounds", type=int, help="rounds of tool calls before the model must answer (default 8)")
+    @argument("--chat", nargs="?", const="default", metavar="NAME",
+              help="continue a named conversation (default name: 'default'); see %%llm_history, %%llm_reset")
+    @argument("-f", "--format", default="markdown",
+              help="markdown (default), text, code (into a new cell), json (-o NAME gets the object), html, math")
+    @argument("--image", action="append", metavar="PATH_OR_NAME",
+              help="an image for a vision model: a file, a variable (bytes, PIL image, Figure, Axes) or plt")
     @cell_magic
     def llm(self, line: str, cell: str):
         """Send the cell to a model and stream the answer as Markdown.
@@ -43,9 +49,12 @@ class LLMMagics(Magics):
 
             %%llm --tools get_current_weather --confirm
             What is the weather like in Paris today?
+
+            %%llm --chat -f json -o facts
+            Give the three largest cities of {country} as a JSON list.
         """
-        from .api import chat
-        from .chat import build_messages, interpolate
+        from .chat import interpolate
+        from .magics_chat import send
 
         args = _parse(self.llm, line)
         if not cell.strip():
@@ -54,7 +63,6 @@ class LLMMagics(Magics):
         if filled.missing:
             names = ", ".join("{" + name + "}" for name in filled.missing)
             print(f"jupyter-llm: no variable for {names}; left as written.", file=sys.stderr)
-        messages = build_messages(filled.text.strip(), system=args.system)
         params = {k: v for k, v in (("temperature", args.temperature), ("max_tokens", args.max_tokens)) if v is not None}
         if args.tools:
             from .tools import resolve
@@ -66,19 +74,20 @@ class LLMMagics(Magics):
             params.update(confirm=args.confirm, max_tool_rounds=args.max_tool_rounds)
         elif args.confirm or args.max_tool_rounds is not None:
             raise UsageError("--confirm and --max-tool-rounds need --tools NAMES (or --tools all).")
+        parsed = args.format.lower() == "json"  # -o NAME gets the parsed object, and nothing if none
         try:
-            reply = chat(messages, model=args.model, think=args.think, display=True, **params)
+            reply = send(self.shell, args, filled.text.strip(), params)
         except (errors.LLMError, KeyboardInterrupt) as exc:
-            self._keep(getattr(exc, "reply", None), args.output)
+            self._keep(getattr(exc, "reply", None), None if parsed else args.output)
             raise
-        self._keep(reply, args.output)
+        self._keep(reply, args.output, parsed=parsed)
 
-    def _keep(self, reply, name: str | None) -> None:
+    def _keep(self, reply, name: str | None, parsed: bool = False) -> None:
         if reply is None:
             return
         self.shell.user_ns["_llm"] = reply
         if name:
-            self.shell.user_ns[name] = reply
+            self.shell.user_ns[name] = reply.parsed if parsed else reply
 
     @magic_arguments()
     @argument("--reload", action="store_true", help="re-read the config file and environment")
@@ -160,9 +169,10 @@ def _short_traceback(shell, etype, value, tb, tb_offset=None):
 
 
 def register(ipython) -> None:
-    from .magics_cassette import CassetteMagics
+    from . import magics_chat
     from .accessor import register_when_pandas_loads
     from .magics_batch import BatchMagics
+    from .magics_cassette import CassetteMagics
     from .magics_embed import EmbedMagics
 
     ipython.register_magics(LLMMagics)
@@ -170,10 +180,14 @@ def register(ipython) -> None:
     ipython.register_magics(CassetteMagics)
     ipython.register_magics(BatchMagics)
     register_when_pandas_loads(ipython)
+    magics_chat.register(ipython)
     if not ipython.custom_exceptions:
         ipython.set_custom_exc((errors.LLMError,), _short_traceback)
 
 
 def unregister(ipython) -> None:
+    from . import magics_chat
+
+    magics_chat.unregister(ipython)
     if errors.LLMError in ipython.custom_exceptions:
         ipython.set_custom_exc((), None)

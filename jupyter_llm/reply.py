@@ -61,6 +61,8 @@ class Reply:
     messages: list[dict] = field(default_factory=list)
     #: Every tool call run for this reply, in order (``toolloop.ToolResult``); empty without tools.
     tool_results: list = field(default_factory=list)
+    #: The answer read in the format asked for (``%%llm -f json``: the Python object; ``-f code``: the code).
+    parsed: object = None
 
     @property
     def complete(self) -> bool:

@@ -1,4 +1,4 @@
-"""safe_markdown: raw HTML from the model never runs; code, math and the rest read as written."""
+"""safe_markdown and safe_html: raw HTML from the model never runs; code, math and the rest read as written."""
 from __future__ import annotations
 
 import pytest
@@ -86,3 +86,69 @@ def test_broken_or_tricky_markdown_leaves_no_raw_html(text):
 def test_a_span_that_starts_on_one_line_and_ends_on_the_next_is_still_code():
     text = "`foo\nbar` <script>x()</script> `baz <b>`"
     assert safe_markdown(text) == "`foo\nbar` &lt;script>x()&lt;/script> `baz <b>`"
+
+
+# -- safe_html (-f html) -------------------------------------------------------------------
+
+ATTACKS = [
+    '<script>alert(1)</script>',
+    '<SCRIPT SRC=//evil.example/x.js></SCRIPT>',
+    '<img src=x onerror=alert(1)>',
+    '<a href="javascript:alert(1)">x</a>',
+    '<a href="  java\tscript:alert(1)">x</a>',
+    '<a href="JaVaScRiPt&colon;alert(1)">x</a>',
+    '<a href="data:text/html;base64,PHNjcmlwdD4=">x</a>',
+    '<iframe src="https://evil.example"></iframe>',
+    '<svg><script>alert(1)</script></svg>',
+    '<svg onload=alert(1)>',
+    '<body onload=alert(1)>',
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    '<form action="https://evil.example"><input name=a></form>',
+    '<object data="x.swf"></object><embed src="x.swf">',
+    '<math><mtext><script>alert(1)</script></mtext></math>',
+    '<details open ontoggle=alert(1)>',
+    '<<script>script>alert(1)<</script>/script>',
+    '<style>body{display:none}</style>',
+    '<meta http-equiv="refresh" content="0;url=https://evil.example">',
+    '<!--<script>alert(1)</script>-->',
+    '<div style="position:fixed;top:0;left:0;width:100%;height:100%">covered</div>',
+]
+
+
+def _tags_and_attributes(html: str):
+    from html.parser import HTMLParser
+
+    seen = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            seen.append((tag, dict(attrs)))
+
+    Collect().feed(html)
+    return seen
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_safe_html_runs_nothing(attack):
+    from jupyter_llm.display.safe import safe_html
+
+    cleaned = safe_html(attack)
+    for tag, attributes in _tags_and_attributes(cleaned):
+        assert tag not in ("script", "iframe", "svg", "math", "style", "object", "embed", "form", "meta", "body")
+        assert not any(name.startswith("on") for name in attributes), cleaned
+        for name in ("href", "src"):
+            assert "script" not in attributes.get(name, "").lower(), cleaned
+            assert not attributes.get(name, "").lower().startswith("data:text"), cleaned
+        assert "url(" not in attributes.get("style", "") and "position" not in attributes.get("style", "")
+    assert "<script" not in cleaned.lower()
+
+
+def test_safe_html_keeps_tables_links_and_text():
+    from jupyter_llm.display.safe import safe_html
+
+    html = ('<h2>Fruit</h2><table><tr><th colspan="2">A &amp; B</th></tr><tr><td style="color: red">1 &lt; 2</td>'
+            '</tr></table><a href="https://example.org/a?b=1">link</a><img src="data:image/png;base64,AAAA" alt="dot">')
+    assert safe_html(html) == (
+        '<h2>Fruit</h2><table><tr><th colspan="2">A &amp; B</th></tr><tr><td style="color: red">1 &lt; 2</td>'
+        '</tr></table><a href="https://example.org/a?b=1" target="_blank" rel="noopener noreferrer">link</a>'
+        '<img src="data:image/png;base64,AAAA" alt="dot">')

@@ -412,3 +412,24 @@ def test_malformed_image_urls_are_refused(emulator, url):
     messages = [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}]}]
     with pytest.raises(openai.BadRequestError, match="image"):
         client(emulator).chat.completions.create(model="qwen25-vl-7b", messages=messages)
+
+
+def test_a_multi_turn_request_says_which_history_arrived(emulator):
+    turns = [{"role": "system", "content": "Be brief."},
+             {"role": "user", "content": "What is a p-value?"}, {"role": "assistant", "content": "A probability."},
+             {"role": "user", "content": "And a *confidence* interval?"}, {"role": "assistant", "content": "A range."},
+             {"role": "user", "content": "Which should I report?"}]
+    text = client(emulator).chat.completions.create(model="qwen72b-awq", messages=turns).choices[0].message.content
+    assert text.startswith("You asked: *Which should I report?*\n\n"
+                           "Earlier in this conversation: 2 questions, the last: *And a \\*confidence\\* interval?*")
+    single = client(emulator).chat.completions.create(model="qwen72b-awq", messages=turns[-1:])
+    assert "Earlier in this conversation" not in single.choices[0].message.content
+
+
+@pytest.mark.parametrize("prompt, fence", [("List three primes as JSON.", "```json\n{"),
+                                           ("Make an HTML table of fruits.", "```html\n<table>"),
+                                           ("Write a Python function for the mean.", "```python\n")])
+def test_asked_for_json_html_or_code_the_model_writes_a_fenced_block(emulator, prompt, fence):
+    text = client(emulator).chat.completions.create(
+        model="qwen72b-awq", messages=[{"role": "user", "content": prompt}]).choices[0].message.content
+    assert fence in text

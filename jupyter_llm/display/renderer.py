@@ -38,8 +38,10 @@ class ReplyRenderer:
         renderer.finish(reply, error=None)
     """
 
-    def __init__(self, interval: float = INTERVAL, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, interval: float = INTERVAL, clock: Callable[[], float] = time.monotonic,
+                 answer: Callable[[str], dict] = answer_bundle):
         self._clock = clock
+        self._answer = answer  # the answer's outputs (-f FORMAT shows code, JSON, HTML, math)
         self._throttle = Throttle(interval, clock)
         self._model = ""
         self._live = None
@@ -106,7 +108,7 @@ class ReplyRenderer:
         if reply.reasoning.strip():
             _show(reasoning_bundle(reply.reasoning, seconds))
         if reply.content.strip():
-            _show(answer_bundle(reply.content))
+            _show(self._answer(reply.content))
         results = getattr(reply, "tool_results", None)
         if results:
             # The calls were run: one card each (arguments, status, result) says all the list would.

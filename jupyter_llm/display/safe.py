@@ -133,3 +133,93 @@ def _math(text: str, i: int) -> tuple[str, int]:
         return delimiter, start
     stop = end + len(delimiter)
     return _TAG_START.sub("< ", text[i:stop]), stop
+
+
+# Model-written HTML (``%%llm -f html``) is rebuilt from an allow-list: only these tags and
+# attributes survive, URLs must be web links (or inline images), and the contents of
+# script-like elements are dropped whole. Anything else keeps its text, never its markup.
+_HTML_TAGS = frozenset("""a abbr article aside b bdi bdo blockquote br caption cite code col colgroup dd del
+details dfn div dl dt em figcaption figure footer h1 h2 h3 h4 h5 h6 header hr i img ins kbd li main mark
+nav ol p pre q s samp section small span strong sub summary sup table tbody td tfoot th thead time tr u ul
+var wbr""".split())
+_HTML_DROPPED = frozenset("""script style iframe frame frameset object embed applet template noscript
+svg math head title textarea select button form input link meta base noembed xmp plaintext""".split())
+_HTML_VOID = frozenset("br col hr img wbr".split())
+_HTML_ATTRIBUTES = frozenset("""href src alt title width height colspan rowspan align valign scope start
+reversed open datetime cite lang dir abbr headers span""".split())
+_SAFE_URL = re.compile(r"(?:https?:|mailto:|#|/|\./|\.\./|[^:/?#]*(?:[/?#]|$))", re.I)
+_RISKY_STYLE = re.compile(r"url\s*\(|expression|javascript|@import|position|behavior|-moz-binding", re.I)
+
+
+def safe_html(text: str) -> str:
+    """``text`` as HTML that cannot run code: no scripts, no event handlers, no javascript: URLs.
+
+    Example::
+
+        safe_html('<b onclick="x()">hi</b><script>alert(1)</script>')  # '<b>hi</b>'
+    """
+    from html.parser import HTMLParser
+
+    out: list[str] = []
+    skipping: list[str] = []
+
+    class _Cleaner(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if skipping or tag in _HTML_DROPPED:
+                if tag not in _HTML_VOID and tag not in ("link", "meta", "base", "input"):
+                    skipping.append(tag)
+                return
+            if tag in _HTML_TAGS:
+                out.append(_open_tag(tag, attrs))
+
+        def handle_startendtag(self, tag, attrs):
+            if not skipping and tag in _HTML_TAGS:
+                out.append(_open_tag(tag, attrs))
+
+        def handle_endtag(self, tag):
+            if skipping:
+                if tag == skipping[-1]:
+                    skipping.pop()
+                return
+            if tag in _HTML_TAGS and tag not in _HTML_VOID:
+                out.append(f"</{tag}>")
+
+        def handle_data(self, data):
+            if not skipping:
+                out.append(_escape_text(data))
+
+    cleaner = _Cleaner(convert_charrefs=True)
+    cleaner.feed(text)
+    cleaner.close()
+    return "".join(out)
+
+
+def _escape_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _open_tag(tag: str, attrs) -> str:
+    from html import escape
+
+    kept = []
+    for name, value in attrs:
+        value = value or ""
+        if name == "style":
+            if _RISKY_STYLE.search(value):
+                continue
+        elif name not in _HTML_ATTRIBUTES:
+            continue  # on* handlers and everything else unknown
+        if name in ("href", "src", "cite") and not _safe_url(value, image=(tag == "img" and name == "src")):
+            continue
+        kept.append(f' {name}="{escape(value, quote=True)}"')
+    if tag == "a":
+        kept.append(' target="_blank" rel="noopener noreferrer"')
+    return f"<{tag}{''.join(kept)}>"
+
+
+def _safe_url(url: str, *, image: bool) -> bool:
+    # Browsers ignore control characters and spaces inside a scheme ("java\nscript:").
+    compact = re.sub(r"[\x00-\x20]", "", url)
+    if image and re.match(r"data:image/(png|jpeg|gif|webp);base64,", compact, re.I):
+        return True
+    return bool(_SAFE_URL.match(compact))

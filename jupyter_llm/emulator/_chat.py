@@ -158,14 +158,27 @@ def _seed(name: str, body: dict) -> int:
     return int(hashlib.sha256(text.encode()).hexdigest()[:16], 16)
 
 
-def _preface(prompt: str, images: list, results: list[tuple[str, str]]) -> str:
+def _earlier(messages: list) -> list[str]:
+    """The questions of the earlier turns a multi-turn request carries (all but the last)."""
+    asked = [text_of(m.get("content")) for m in messages if m.get("role") == "user"]
+    return asked[:-1]
+
+
+def _quote(text: str) -> str:
+    return _text.gist(text).replace("\\", "\\\\").replace("*", "\\*").replace("`", "'")
+
+
+def _preface(prompt: str, images: list, results: list[tuple[str, str]], earlier: list[str] = ()) -> str:
     lines = []
     if images:
         noun = "image" if len(images) == 1 else "images"
         lines.append(f"I see {len(images)} {noun}: {', '.join(i.describe() for i in images)}.")
     if prompt:
-        quoted = _text.gist(prompt).replace("\\", "\\\\").replace("*", "\\*").replace("`", "'")
-        lines.append(f"You asked: *{quoted}*")
+        lines.append(f"You asked: *{_quote(prompt)}*")
+    if earlier:
+        # Says what history arrived, so a client's conversation can be checked from the reply.
+        noun = "question" if len(earlier) == 1 else "questions"
+        lines.append(f"Earlier in this conversation: {len(earlier)} {noun}, the last: *{_quote(earlier[-1])}*")
     if results:
         lines.append("The tools returned:\n\n" + "\n".join(
             f"- **{name}**: {text.replace(chr(10), ' ')}" for name, text in results))
@@ -214,7 +227,8 @@ def plan(body: dict, name: str, settings: dict, ident: tuple[str, int], fault: s
     elif structured is not None:
         parts += [Part("content", token) for token in _text.tokenize(_json.answer(rng, structured, prompt, fenced))]
     else:
-        answer = _text.answer(rng, prompt, s["answer_tokens"], _preface(prompt, images, results))
+        preface = _preface(prompt, images, results, _earlier(messages))
+        answer = _text.answer(rng, prompt, s["answer_tokens"], preface)
         parts += [Part("content", token) for token in answer]
     if fault == "huge":
         parts = _with_huge(parts, s["cut_after"])

@@ -7,6 +7,7 @@ whole Markdown blocks, so any length is valid Markdown (fences and tables closed
 """
 from __future__ import annotations
 
+import json
 import random
 import re
 
@@ -168,7 +169,7 @@ def answer(rng: random.Random, prompt: str, n: int | None, preface: str = "") ->
     """
     writer = _Writer(rng, topics(prompt))
     if n is None:
-        return _natural(rng, writer, preface)
+        return _natural(rng, writer, preface, prompt)
     out = tokenize(preface)[:n]
     plan = iter(["heading" if rng.random() < 0.5 else "lead", "paragraph",
                  rng.choice(("bullets", "numbered"))])
@@ -183,11 +184,34 @@ def answer(rng: random.Random, prompt: str, n: int | None, preface: str = "") ->
     return out
 
 
-def _natural(rng: random.Random, writer: _Writer, preface: str) -> list[str]:
-    """A default-length answer: lead, paragraph, list, sometimes code or a table."""
+_ASKS = {"json": re.compile(r"\bjson\b", re.I), "html": re.compile(r"\bhtml\b", re.I),
+         "code": re.compile(r"\b(code|python|function|script)\b", re.I)}
+
+
+def _json_block(writer: _Writer, rng: random.Random) -> str:
+    items = writer.words[:3] or ["value"]
+    body = {"topic": items[0], "items": items, "count": len(items), "score": rng.randint(1, 99) / 100}
+    return "```json\n" + json.dumps(body, indent=2, ensure_ascii=False) + "\n```"
+
+
+def _html_block(writer: _Writer, rng: random.Random) -> str:
+    rows = "".join(f"<tr><td>{writer.noun()}</td><td>{rng.randint(1, 999)}</td></tr>" for _ in range(3))
+    return f"```html\n<table>\n<tr><th>Item</th><th>Value</th></tr>\n{rows}\n</table>\n```"
+
+
+def _natural(rng: random.Random, writer: _Writer, preface: str, prompt: str = "") -> list[str]:
+    """A default-length answer: lead, paragraph, list, sometimes code or a table.
+
+    A prompt that asks for JSON, HTML or code gets it in a fenced block, as a model writes it.
+    """
+    asked = {kind for kind, pattern in _ASKS.items() if pattern.search(prompt)}
+    if asked & {"json", "html"}:
+        block = _json_block(writer, rng) if "json" in asked else _html_block(writer, rng)
+        answer_blocks = [writer.sentence(), block]
+        return tokenize("\n\n".join([preface, *answer_blocks] if preface else answer_blocks))
     blocks = [writer.block("heading" if rng.random() < 0.5 else "lead"), writer.paragraph(),
               writer.block(rng.choice(("bullets", "numbered")))]
-    if rng.random() < 0.35:
+    if "code" in asked or rng.random() < 0.35:
         blocks.append(writer.block("code"))
     elif rng.random() < 0.3:
         blocks.append(writer.block("table"))
