@@ -33,6 +33,10 @@ __all__ = [
     "vectors",
     "rerank",
     "plot_embeddings",
+    "ChatPanel",
+    "SettingsPanel",
+    "ComparePanel",
+    "compare",
     "load_ipython_extension",
     "__version__",
 ]
@@ -46,6 +50,9 @@ if TYPE_CHECKING:
     from .reply import Reply
     from .reranking import rerank
     from .tools import tool
+    from .widgets.chat import ChatPanel
+    from .widgets.compare import ComparePanel, compare
+    from .widgets.settings import SettingsPanel
 
     session: Session
 
@@ -60,6 +67,10 @@ _LAZY = {
     "vectors": ("embeddings", "vectors"),
     "rerank": ("reranking", "rerank"),
     "plot_embeddings": ("projection", "plot_embeddings"),
+    "ChatPanel": ("widgets.chat", "ChatPanel"),
+    "SettingsPanel": ("widgets.settings", "SettingsPanel"),
+    "ComparePanel": ("widgets.compare", "ComparePanel"),
+    "compare": ("widgets.compare", "compare"),
 }
 
 

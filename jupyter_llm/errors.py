@@ -13,7 +13,8 @@
     ├── GatewayError              5xx, or an error the server sent in the middle of a stream
     ├── ConnectionError           the gateway could not be reached (also a builtins.ConnectionError)
     ├── TimeoutError              no answer within the timeout (also a builtins.TimeoutError)
-    └── IncompleteReply           the stream ended without a finish reason; the partial text is kept
+    ├── IncompleteReply           the stream ended without a finish reason; the partial text is kept
+    └── Stopped                   the user stopped the reply (a panel's Stop button); .reply has what arrived
 
 Example::
 
@@ -98,6 +99,10 @@ class TimeoutError(LLMError, builtins.TimeoutError):
 
 class IncompleteReply(LLMError):
     """The stream stopped before the model finished; ``.reply`` has what arrived."""
+
+
+class Stopped(LLMError):
+    """The user stopped the reply while it streamed; ``.reply`` has what arrived."""
 
 
 _KEYISH = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,})")
