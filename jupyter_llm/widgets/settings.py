@@ -10,6 +10,7 @@ from __future__ import annotations
 from html import escape
 
 import ipywidgets as widgets
+from traitlets import Unicode
 
 from .. import errors
 from ._common import chat_models, css, fallback_bundle, running_loop
@@ -19,6 +20,12 @@ _FIELD = widgets.Layout(width="420px")
 _THINK = (("model's default", "none"), ("on", "true"), ("off", "false"))
 #: Settings shown as text fields: empty means None (the server's default).
 _TEXT = ("temperature", "max_tokens", "timeout", "max_retries")
+
+
+class _KeyField(widgets.Password):
+    """A password field whose value the kernel never sends back (ipywidgets echoes by default)."""
+
+    value = Unicode(help="the key while it is being taken; emptied at once").tag(sync=True, echo_update=False)
 
 
 class SettingsPanel(widgets.VBox):
@@ -37,7 +44,7 @@ class SettingsPanel(widgets.VBox):
         self._updating = False
         self.base_url = widgets.Text(placeholder="built-in emulator", description="Base URL", style=_LABEL,
                                      layout=_FIELD, continuous_update=False)
-        self.api_key = widgets.Password(description="API key", style=_LABEL, layout=_FIELD,
+        self.api_key = _KeyField(description="API key", style=_LABEL, layout=_FIELD,
                                         continuous_update=False)
         self.key_state = widgets.HTML()
         self.model = widgets.Combobox(description="Default model", style=_LABEL, layout=_FIELD,
