@@ -16,7 +16,8 @@ import nbformat
 def refresh(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
     nbclient.NotebookClient(
-        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
+        store_widget_state=False,  # panels keep their widgets open: their state would bloat the file
     ).execute()
     nbformat.write(notebook, path)
     print(f"refreshed {path}")

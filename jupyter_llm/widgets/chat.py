@@ -63,7 +63,7 @@ class ChatPanel(widgets.VBox):
         self.system = widgets.Textarea(value=system or "", placeholder="System prompt (optional)",
                                        rows=2, layout=_WIDE)
         self.transcript = widgets.VBox(_dom_classes=("jllm-transcript",))
-        self.prompt = widgets.Text(placeholder="Message: Enter or Shift+Enter sends", layout=_WIDE,
+        self.prompt = widgets.Text(placeholder="Message: Enter or Shift+Enter sends", layout=_WIDE, _dom_classes=("jllm-prompt",),
                                    continuous_update=True)
         self.attach = widgets.FileUpload(accept="image/*", multiple=False, description="Image")
         self.send_button = widgets.Button(description="Send", button_style="primary", icon="paper-plane")

@@ -1,0 +1,129 @@
+"""Helpers of the browser tests: one JupyterLab on loopback per run, the OS's headless Chromium.
+
+The kernel that JupyterLab starts talks to the test emulator with TEST_KEY. Without
+Chromium or Playwright the tests are skipped with the reason, and a warning says so in
+the summary: a missing browser must never pass for a green run.
+"""
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import kernel_environment
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts" / "browser"
+sys.path.insert(0, str(ROOT / "tools"))
+
+from lab import Lab, chromium, launch  # noqa: E402
+
+
+class BrowserTestsSkipped(UserWarning):
+    """The browser tests did not run."""
+
+
+def _missing() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install -e '.[dev]')"
+    if chromium() is None:
+        return "no Chromium on this machine (apt-get install chromium, or set $CHROMIUM)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    missing = _missing()
+    if missing:
+        warnings.warn(BrowserTestsSkipped(f"BROWSER TESTS SKIPPED: {missing}"), stacklevel=1)
+        pytest.skip(f"browser tests skipped: {missing}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch(p)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def lab_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("lab")
+
+
+@pytest.fixture(scope="session")
+def lab(browser, emulator, lab_root):
+    env = kernel_environment(emulator.url, lab_root / "config.toml")
+    with Lab(lab_root, env) as server:
+        yield server
+
+
+@pytest.fixture
+def page(browser, lab, request):
+    """A fresh page; when the test fails, what it showed is kept in artifacts/browser/."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    failed = request.session.testsfailed
+    yield page
+    if request.session.testsfailed > failed:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-failed.png"), full_page=True)
+    context.close()
+
+
+def write_notebook(root: Path, name: str, *cells: str) -> str:
+    """A notebook of code cells in the Lab's folder; returns its name."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    nbformat.write(nb, root / name)
+    return name
+
+
+def open_and_run_all(page, lab, name: str, *, clear: bool = False, navigate: bool = True) -> None:
+    """Open a notebook (unless it is open), run every cell, wait until the kernel has run them all.
+
+    ``clear`` first clears saved outputs, whose execution counts would read as already run.
+    """
+    if navigate:
+        page.goto(lab.url(f"tree/{name}"))
+    page.wait_for_selector(".jp-Notebook .jp-Cell .jp-InputArea-editor", timeout=60_000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    if clear:
+        _menu(page, "Edit", "Clear Outputs of All Cells")
+    _menu(page, "Run", "Run All Cells")
+    wait_cells_done(page)
+
+
+def _menu(page, menu: str, item: str) -> None:
+    page.click(f"div.lm-MenuBar-itemLabel:text-is('{menu}')")
+    page.click(f"li.lm-Menu-item:has-text('{item}')")
+
+
+def wait_cells_done(page, timeout: float = 60_000) -> None:
+    """Every code cell has an execution count (none is queued or running)."""
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
+        ".every(p => /\\[\\d+\\]/.test(p.textContent))",
+        timeout=timeout,
+    )
+
+
+def run_cell(page, index: int) -> None:
+    """Run one code cell as a user does: click into it, Shift+Enter."""
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
+    cell.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Shift+Enter")
+
+
+def shoot(locator, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / name
+    locator.scroll_into_view_if_needed()
+    locator.screenshot(path=str(path))
+    return path
