@@ -7,6 +7,7 @@ browser is the operating system's Chromium: nothing is downloaded.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -61,6 +62,9 @@ class Lab:
         news = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
         news.parent.mkdir(parents=True)
         news.write_text('{"fetchNews": "false"}')
+        tracker = settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+        tracker.parent.mkdir(parents=True)
+        tracker.write_text('{"autoStartDefaultKernel": true}')  # no "Select Kernel" dialog
         command = [
             sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
             f"--IdentityProvider.token={self.token}", f"--notebook-dir={self.root}",
@@ -83,6 +87,18 @@ class Lab:
                     self.stop()
                     raise RuntimeError(f"JupyterLab did not answer within {timeout:g} s") from None
                 time.sleep(0.2)
+
+    def kernel_for(self, path: str) -> str:
+        """Start the kernel of notebook ``path`` before it is opened (the page then joins it); its id."""
+        body = json.dumps({"path": path, "type": "notebook", "name": path, "kernel": {"name": "python3"}})
+        return self._api("sessions", body.encode())["kernel"]["id"]
+
+    def _api(self, path: str, data: bytes | None = None):
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/api/{path}", data=data,
+                                         headers={"Authorization": f"token {self.token}",
+                                                  "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:

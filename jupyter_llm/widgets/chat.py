@@ -59,7 +59,7 @@ class ChatPanel(widgets.VBox):
                                       layout=widgets.Layout(width="80px"))
         self.temperature = widgets.Text(
             value="" if session.temperature is None else f"{session.temperature:g}", placeholder="default",
-            description="Temperature", layout=widgets.Layout(width="190px"))
+            description="Temperature", style={"description_width": "initial"}, layout=widgets.Layout(width="170px"))
         self.system = widgets.Textarea(value=system or "", placeholder="System prompt (optional)",
                                        rows=2, layout=_WIDE)
         self.transcript = widgets.VBox(_dom_classes=("jllm-transcript",))
@@ -70,7 +70,7 @@ class ChatPanel(widgets.VBox):
         self.stop_button = widgets.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
         self.regenerate_button = widgets.Button(description="Regenerate", icon="redo")
         self.clear_button = widgets.Button(description="Clear", icon="trash")
-        self.export_button = widgets.Button(description="Export to notebook", icon="file-export",
+        self.export_button = widgets.Button(description="Export", icon="file-export",
                                             tooltip="Write this conversation to a new notebook next to this one")
         self.status = widgets.HTML(escape(problem) if problem else "")
 

@@ -91,13 +91,20 @@ def open_and_run_all(page, lab, name: str, *, clear: bool = False, navigate: boo
     ``clear`` first clears saved outputs, whose execution counts would read as already run.
     """
     if navigate:
-        page.goto(lab.url(f"tree/{name}"))
-    page.wait_for_selector(".jp-Notebook .jp-Cell .jp-InputArea-editor", timeout=60_000)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+        open_notebook(page, lab, name)
     if clear:
         _menu(page, "Edit", "Clear Outputs of All Cells")
     _menu(page, "Run", "Run All Cells")
     wait_cells_done(page)
+
+
+def open_notebook(page, lab, name: str) -> None:
+    """Start the notebook's kernel, open the notebook, wait until it is connected and idle."""
+    lab.kernel_for(name)
+    page.goto(lab.url(f"tree/{name}"))
+    page.wait_for_selector(".jp-Notebook .jp-Cell .jp-InputArea-editor", timeout=60_000)
+    # The status bar reads "Python 3 (ipykernel) | Idle" once the page is connected to the kernel.
+    page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=60_000)
 
 
 def _menu(page, menu: str, item: str) -> None:
@@ -115,10 +122,10 @@ def wait_cells_done(page, timeout: float = 60_000) -> None:
 
 
 def run_cell(page, index: int) -> None:
-    """Run one code cell as a user does: click into it, Shift+Enter."""
+    """Run one code cell as a user does: click into it, Ctrl+Enter (run in place, no new cell)."""
     cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
     cell.locator(".jp-InputArea-editor").click()
-    page.keyboard.press("Shift+Enter")
+    page.keyboard.press("Control+Enter")
 
 
 def shoot(locator, name: str) -> Path:

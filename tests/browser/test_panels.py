@@ -10,7 +10,7 @@ import shutil
 import time
 
 import pytest
-from lab_fixtures import (ROOT, browser, lab, lab_root, open_and_run_all, page, run_cell,  # noqa: F401
+from lab_fixtures import (ROOT, browser, lab, lab_root, open_and_run_all, open_notebook, page, run_cell,  # noqa: F401
                           shoot, wait_cells_done, write_notebook)
 
 pytestmark = pytest.mark.timeout(240)
@@ -47,10 +47,12 @@ def test_chat_streams_visibly_folds_the_reasoning_and_stop_halts_within_a_second
     name = write_notebook(
         lab_root, "chat.ipynb",
         "%load_ext jupyter_llm\nimport jupyter_llm\n"
-        "jupyter_llm.session.extra_headers = {'X-Emulator': 'rate=100; reasoning_tokens=80; answer_tokens=400'}\n"
+        "jupyter_llm.session.extra_headers = {'X-Emulator': 'rate=100; reasoning_tokens=80; answer_tokens=150'}\n"
         "chat = jupyter_llm.ChatPanel(model='qwq-32b')\nchat",
+        "jupyter_llm.session.extra_headers = {'X-Emulator': 'rate=100; reasoning_tokens=80; answer_tokens=2000'}",
     )
-    open_and_run_all(page, lab, name)
+    open_notebook(page, lab, name)
+    run_cell(page, 0)
     prompt = page.locator(".jllm-chat .jllm-prompt input")
     page.evaluate(SAMPLER, ".jllm-chat .jllm-reply")
     prompt.fill("Explain how tides work.")
@@ -67,6 +69,8 @@ def test_chat_streams_visibly_folds_the_reasoning_and_stop_halts_within_a_second
     shoot(page.locator(".jllm-chat"), "chat.png")
 
     # A second, long reply: Stop ends it within a second and nothing arrives after.
+    run_cell(page, 1)
+    wait_cells_done(page)
     page.evaluate(SAMPLER, ".jllm-chat .jllm-reply")
     prompt.fill("Now write a long essay about the moon.")
     prompt.press("Enter")
@@ -92,8 +96,7 @@ def test_compare_fills_every_column_at_once(page, lab, lab_root):
         "jupyter_llm.session.extra_headers = {'X-Emulator': 'rate=120; reasoning_tokens=60; answer_tokens=200'}",
         f"%%llm_compare -m {','.join(models)}\nExplain what a p-value is in two sentences.",
     )
-    page.goto(lab.url(f"tree/{name}"))
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    open_notebook(page, lab, name)
     page.evaluate(SAMPLER, ".jllm-compare .jllm-column")
     open_and_run_all(page, lab, name, navigate=False)
     page.wait_for_selector(".jllm-compare table.jllm-summary", timeout=60_000)
@@ -120,7 +123,7 @@ def test_a_settings_change_reaches_the_next_llm_cell(page, lab, lab_root, emulat
     cell = page.locator(".jp-Notebook .jp-Cell").nth(2)
     assert "qwen3-32b" in cell.locator(".jp-OutputArea").inner_text()
     settings = page.locator(".jllm-settings")
-    model = settings.locator(".widget-combobox input")
+    model = settings.locator(".widget-text:has(label:text-is('Default model')) input")
     model.fill("qwen72b-awq")
     model.press("Enter")
     temperature = settings.locator(".widget-text:has(label:text-is('Temperature')) input")
