@@ -84,3 +84,33 @@ def test_export_hands_the_transcript_over_as_a_conversation(k):
                    "conv = chat.to_conversation(name='hello')")
     assert result.error is None, result.error
     assert value(k, "conv.messages == chat.messages") is True
+
+
+def test_an_attached_image_goes_to_a_vision_model_with_the_text(k, emulator):
+    k.run("import struct, zlib\n"
+          "ihdr = b'IHDR' + struct.pack('>IIBBBBB', 2, 3, 8, 2, 0, 0, 0)\n"
+          "png = b'\\x89PNG\\r\\n\\x1a\\n' + struct.pack('>I', 13) + ihdr + struct.pack('>I', zlib.crc32(ihdr))\n"
+          "chat = ChatPanel(model='qwen25-vl-7b')\n"
+          "shown = chat.attach.layout.display\n"
+          "chat.attach.value = ({'name': 'dot.png', 'type': 'image/png', 'size': len(png), "
+          "'content': memoryview(png), 'last_modified': 0},)")
+    assert value(k, "shown") is None and value(k, "ChatPanel(model='qwen72b-awq').attach.layout.display") == "none"
+    assert k.run("await chat.send('What is in this picture?')").error is None
+    parts = emulator.requests[-1]["body"]["messages"][-1]["content"]
+    assert [p["type"] for p in parts] == ["text", "image_url"]
+    assert parts[1]["image_url"]["url"].startswith("data:image/png;base64,")
+    assert "I see 1 image: 2×3 PNG" in value(k, "chat.messages[-1]['content']")
+    assert "[image: dot.png]" in value(k, "chat.transcript.children[0].value")
+    assert value(k, "chat.attach.value") == []
+
+
+def test_tool_calls_show_as_steps_with_status_and_duration(k):
+    k.run("@jupyter_llm.tool\ndef get_current_weather(location: str) -> dict:\n"
+          "    \"\"\"Get the current weather in a given location.\"\"\"\n"
+          "    return {'location': location, 'temperature': 21}\n"
+          "chat = ChatPanel(model='qwen3-32b', tools=[get_current_weather])")
+    assert k.run("await chat.send('What is the weather like in Paris today?')").error is None
+    footer = value(k, "chat.transcript.children[-1].children[-1].value")
+    assert "⚙ get_current_weather · done ·" in footer and " s</summary>" in footer
+    roles = [m["role"] for m in value(k, "chat.messages")]
+    assert roles == ["user", "assistant", "tool", "assistant"]
