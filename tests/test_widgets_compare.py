@@ -1,8 +1,6 @@
 """The compare panel: one prompt, several models at once, a summary row per model."""
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from jupyter_llm import errors

@@ -188,6 +188,10 @@ class ChatPanel(widgets.VBox):
         box = ReplyBox()
         box.note(f"{self.model.value} is answering…")
         self.transcript.children = (*self.transcript.children, box.box)
+        if not self.model.value:
+            box.finish(None, errors.ConfigError("No model to ask: the gateway listed none. Check the settings "
+                                                "(%llm_config) and pick a model."))
+            return None
         options = dict(model=self.model.value, think=self._think())
         try:
             temperature = self.temperature.value.strip()

@@ -36,7 +36,9 @@ def _missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in this thread
+# until it stops, which would break every later test that calls asyncio.run().
+@pytest.fixture(scope="module")
 def browser():
     missing = _missing()
     if missing:
@@ -50,12 +52,12 @@ def browser():
         browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab_root(tmp_path_factory):
     return tmp_path_factory.mktemp("lab")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab(browser, emulator, lab_root):
     env = kernel_environment(emulator.url, lab_root / "config.toml")
     with Lab(lab_root, env) as server:
