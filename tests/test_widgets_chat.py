@@ -114,3 +114,17 @@ def test_tool_calls_show_as_steps_with_status_and_duration(k):
     assert "⚙ get_current_weather · done ·" in footer and " s</summary>" in footer
     roles = [m["role"] for m in value(k, "chat.messages")]
     assert roles == ["user", "assistant", "tool", "assistant"]
+
+
+def test_a_long_reply_reaches_the_browser_in_coalesced_updates(k):
+    k.run("jupyter_llm.session.extra_headers = {'X-Emulator': 'rate=3000; answer_tokens=3000'}\n"
+          "chat = ChatPanel(model='qwen72b-awq')")
+    result = k.run("reply = await chat.send('Write a long report.')")
+    assert result.error is None
+    updates = [m for m in result.messages if m["msg_type"] in ("comm_open", "comm_msg")]
+    sent = sum(len(json.dumps(m["content"])) for m in updates)
+    answer = value(k, "[reply.usage.completion_tokens, len(reply.content)]")
+    # A few messages a tenth of a second, not one per token; and each carries the block being
+    # written, not the whole reply again (linear, not quadratic, in the reply's length).
+    assert answer[0] == 3000 and len(updates) < 3000 / 10
+    assert sent < 8 * answer[1]
