@@ -37,3 +37,22 @@ def test_bad_input_says_what_to_do():
         ComparePanel("hello", models=[" ", ""])
     with pytest.raises(errors.ConfigError, match="prompt is empty"):
         ComparePanel("  ", models=["qwen3-32b"])
+
+
+def test_stop_ends_every_column_and_keeps_what_arrived(llm):
+    import asyncio
+
+    llm.extra_headers = {"X-Emulator": "rate=100; answer_tokens=3000"}
+
+    async def main():
+        panel = ComparePanel("Write a long essay.", models=["qwen72b-awq", "qwen32b-awq(试用)"])
+        task = panel.start()
+        while not all(c.reply_box.flushes for c in panel.columns):
+            await asyncio.sleep(0.01)
+        panel.stop_button.click()
+        return panel, await task
+
+    panel, frame = asyncio.run(main())
+    assert list(frame["error"]) == ["stopped", "stopped"]
+    assert (frame["answer_chars"] > 0).all() and frame["finish_reason"].isna().all()
+    assert all("stopped" in c.reply_box.footer.value for c in panel.columns)

@@ -35,7 +35,7 @@ def main(out: Path, notebook: str = "quickstart.ipynb", marker: str = "Explain w
             page.click("text=Run", timeout=10000)
             page.click("text=Restart Kernel and Run All Cells…", timeout=10000)
             page.click(".jp-Dialog button.jp-mod-accept", timeout=10000)
-            cell = page.locator(".jp-CodeCell", has_text=marker)
+            cell = page.locator(".jp-CodeCell", has_text=marker).first
             try:
                 page.wait_for_function(
                     "() => [...document.querySelectorAll('.jp-CodeCell')].some("
