@@ -95,8 +95,8 @@ def open_and_run_all(page, lab, name: str, *, clear: bool = False, navigate: boo
     if navigate:
         open_notebook(page, lab, name)
     if clear:
-        _menu(page, "Edit", "Clear Outputs of All Cells")
-    _menu(page, "Run", "Run All Cells")
+        menu(page, "Edit", "Clear Outputs of All Cells")
+    menu(page, "Run", "Run All Cells")
     wait_cells_done(page)
 
 
@@ -109,7 +109,8 @@ def open_notebook(page, lab, name: str) -> None:
     page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=60_000)
 
 
-def _menu(page, menu: str, item: str) -> None:
+def menu(page, menu: str, item: str) -> None:
+    """Click ITEM in the menu bar's MENU."""
     page.click(f"div.lm-MenuBar-itemLabel:text-is('{menu}')")
     page.click(f"li.lm-Menu-item:has-text('{item}')")
 

@@ -10,7 +10,8 @@ import shutil
 import time
 
 import pytest
-from lab_fixtures import (ROOT, browser, lab, lab_root, open_and_run_all, open_notebook, page, run_cell,  # noqa: F401
+from conftest import TEST_KEY
+from lab_fixtures import (ROOT, browser, lab, lab_root, menu, open_and_run_all, open_notebook, page, run_cell,  # noqa: F401
                           shoot, wait_cells_done, write_notebook)
 
 pytestmark = pytest.mark.timeout(240)
@@ -137,3 +138,16 @@ def test_a_settings_change_reaches_the_next_llm_cell(page, lab, lab_root, emulat
     wait_cells_done(page)
     body = [r["body"] for r in emulator.requests if r["path"].endswith("/chat/completions")][-1]
     assert (body["model"], body["temperature"]) == ("qwen72b-awq", 0.2)
+
+    # A key typed into the panel is taken, and is then nowhere: not in the page, not in the saved file.
+    key = settings.locator("input[type='password']")
+    key.fill(TEST_KEY)
+    key.press("Enter")
+    settings.locator(".widget-html", has_text="API key set (hidden)").wait_for()
+    assert key.input_value() == "" and TEST_KEY not in page.content()
+    saved = lab_root / name
+    before = saved.stat().st_mtime_ns
+    menu(page, "File", "Save Notebook")
+    page.wait_for_function("() => !document.querySelector('.jp-mod-dirty')", timeout=30_000)
+    assert saved.stat().st_mtime_ns != before
+    assert TEST_KEY not in saved.read_text() and "JLLM-0123456789" not in saved.read_text()
