@@ -16,8 +16,7 @@ import nbformat
 def refresh(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
     nbclient.NotebookClient(
-        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
-        store_widget_state=False,  # panels keep their widgets open: their state would bloat the file
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     ).execute()
     nbformat.write(notebook, path)
     print(f"refreshed {path}")
