@@ -13,6 +13,7 @@ interrupted cell does. The awaiting side is released at once and does not wait f
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 from collections.abc import Callable
 
@@ -59,7 +60,9 @@ class BackgroundChat:
             raise RuntimeError("a BackgroundChat runs once; make a new one to ask again")
         self._loop = asyncio.get_running_loop()
         self._done = self._loop.create_future()
-        threading.Thread(target=self._work, name="jupyter-llm-chat", daemon=True).start()
+        # The caller's context goes along: the kernel keeps the cell an output belongs to in it.
+        context = contextvars.copy_context()
+        threading.Thread(target=context.run, args=(self._work,), name="jupyter-llm-chat", daemon=True).start()
         return await self._done
 
     def stop(self) -> None:
