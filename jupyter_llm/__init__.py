@@ -36,6 +36,10 @@ __all__ = [
     "plot_embeddings",
     "cassette",
     "map",
+    "ChatPanel",
+    "SettingsPanel",
+    "ComparePanel",
+    "compare",
     "load_ipython_extension",
     "__version__",
 ]
@@ -51,6 +55,9 @@ if TYPE_CHECKING:
     from .reply import Reply
     from .reranking import rerank
     from .tools import tool
+    from .widgets.chat import ChatPanel
+    from .widgets.compare import ComparePanel, compare
+    from .widgets.settings import SettingsPanel
 
     session: Session
 
@@ -69,6 +76,10 @@ _LAZY = {
     # The module itself: calling it, jupyter_llm.cassette(path, mode), opens a cassette.
     "cassette": ("cassette", None),
     "map": ("batch", "map"),
+    "ChatPanel": ("widgets.chat", "ChatPanel"),
+    "SettingsPanel": ("widgets.settings", "SettingsPanel"),
+    "ComparePanel": ("widgets.compare", "ComparePanel"),
+    "compare": ("widgets.compare", "compare"),
 }
 
 

@@ -15,7 +15,8 @@
     ├── TimeoutError              no answer within the timeout (also a builtins.TimeoutError)
     ├── IncompleteReply           the stream ended without a finish reason; the partial text is kept
     ├── CassetteMiss              replay mode, and the cassette holds no answer for this request
-    └── FormatError               the reply is not in the format asked for (-f json); .reply keeps the text
+    ├── FormatError               the reply is not in the format asked for (-f json); .reply keeps the text
+    └── Stopped                   the user stopped the reply (a panel's Stop button); .reply has what arrived
 
 Example::
 
@@ -115,6 +116,10 @@ class CassetteMiss(LLMError):
 
 class FormatError(LLMError):
     """The reply could not be read in the asked format (``-f json``); ``.reply`` has the raw text."""
+
+
+class Stopped(LLMError):
+    """The user stopped the reply while it streamed; ``.reply`` has what arrived."""
 
 
 _KEYISH = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,})")

@@ -94,7 +94,8 @@ class LLMMagics(Magics):
     @argument("settings", nargs="*", help="NAME=VALUE pairs; 'api_key' alone asks for the key with a hidden prompt")
     @line_magic
     def llm_config(self, line: str):
-        """Show the settings (no arguments) or change them: ``%llm_config model=qwen3-32b think=false``.
+        """Show the settings (no arguments: an editable panel in a kernel with widgets) or change
+        them: ``%llm_config model=qwen3-32b think=false``.
 
         The API key is never typed into a cell: ``%llm_config api_key`` asks for it with a
         hidden prompt. Settings: base_url, api_key, auth, model, think, soft_think_switch,
@@ -131,7 +132,7 @@ class LLMMagics(Magics):
 
                 catalog().refresh()
         if not args.settings:
-            display(session)
+            display(_settings_view(session))
 
     @magic_arguments()
     @argument("--refresh", action="store_true", help="ask the gateway again")
@@ -160,6 +161,17 @@ def _parse(magic, line: str):
     return args
 
 
+def _settings_view(session):
+    # With a front end that draws widgets, the settings are an editable panel; elsewhere a table.
+    from .display.renderer import _has_front_end
+
+    if not _has_front_end():
+        return session
+    from .widgets.settings import SettingsPanel
+
+    return SettingsPanel()
+
+
 def _short_traceback(shell, etype, value, tb, tb_offset=None):
     # A gateway refusal is not a bug in the user's code: one clear line beats a traceback wall.
     # IPython leaves showing it to the handler; _showtraceback is what sends the error message.
@@ -174,6 +186,7 @@ def register(ipython) -> None:
     from .magics_batch import BatchMagics
     from .magics_cassette import CassetteMagics
     from .magics_embed import EmbedMagics
+    from .magics_panels import PanelMagics
 
     ipython.register_magics(LLMMagics)
     ipython.register_magics(EmbedMagics)
@@ -181,6 +194,7 @@ def register(ipython) -> None:
     ipython.register_magics(BatchMagics)
     register_when_pandas_loads(ipython)
     magics_chat.register(ipython)
+    ipython.register_magics(PanelMagics)
     if not ipython.custom_exceptions:
         ipython.set_custom_exc((errors.LLMError,), _short_traceback)
 

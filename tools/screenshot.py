@@ -8,23 +8,13 @@ Needs Debian's chromium and the playwright package (no browser download).
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
+from lab import Lab, launch
+
 ROOT = Path(__file__).resolve().parent.parent
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main(out: Path, notebook: str = "quickstart.ipynb", marker: str = "Explain what") -> None:
@@ -33,28 +23,11 @@ def main(out: Path, notebook: str = "quickstart.ipynb", marker: str = "Explain w
     out.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER_LLM_", "OPENAI_"))}
     env["JUPYTER_LLM_CONFIG_FILE"] = os.devnull
-    port = _free_port()
-    settings = Path(tempfile.mkdtemp()) / "settings"
-    news = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
-    news.parent.mkdir(parents=True)
-    news.write_text('{"fetchNews": "false"}')  # no "get news?" toast over the screenshot
-    lab = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", f"--port={port}", "--ip=127.0.0.1",
-         "--IdentityProvider.token=shot", f"--notebook-dir={ROOT / 'notebooks'}",
-         f"--LabApp.user_settings_dir={settings}", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api?token=shot")
-                break
-            except OSError:
-                time.sleep(0.5)
+    with Lab(ROOT / "notebooks", env) as lab:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+            browser = launch(p)
             page = browser.new_page(viewport={"width": 1100, "height": 900})
-            page.goto(f"http://127.0.0.1:{port}/lab/tree/{notebook}?token=shot&reset")
+            page.goto(lab.url(f"tree/{notebook}"))
             page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60000)
             page.keyboard.press("Control+b")  # hide the file browser: more room for the notebook
             page.click("text=Edit")
@@ -62,7 +35,7 @@ def main(out: Path, notebook: str = "quickstart.ipynb", marker: str = "Explain w
             page.click("text=Run", timeout=10000)
             page.click("text=Restart Kernel and Run All Cells…", timeout=10000)
             page.click(".jp-Dialog button.jp-mod-accept", timeout=10000)
-            cell = page.locator(".jp-CodeCell", has_text=marker)
+            cell = page.locator(".jp-CodeCell", has_text=marker).first
             try:
                 page.wait_for_function(
                     "() => [...document.querySelectorAll('.jp-CodeCell')].some("
@@ -85,9 +58,6 @@ def main(out: Path, notebook: str = "quickstart.ipynb", marker: str = "Explain w
                 page.screenshot(path=str(out / "failed.png"))
                 raise
             browser.close()
-    finally:
-        lab.terminate()
-        lab.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -130,7 +130,9 @@ class LiveView:
         view.close()
     """
 
-    def __init__(self):
+    def __init__(self, show=None):
+        # ``show(root)`` places the view somewhere else (a panel) instead of displaying it.
+        self._show = show
         self._parts = _Parts()
         self.answer = MarkdownColumn(self._parts)
         self._reasoning: MarkdownColumn | None = None
@@ -166,6 +168,9 @@ class LiveView:
             css = self._parts.own(widgets.HTML(_CSS, layout=hidden, style=self._parts.style))
             root = widgets.VBox((css, *children), layout=self._parts.layout, _dom_classes=("jllm-live",))
             self._root = self._parts.own(root)
+            if self._show is not None:
+                self._show(self._root)
+                return self._parts.sent - sent
             bundle = {
                 "application/vnd.jupyter.widget-view+json": {
                     "version_major": 2,

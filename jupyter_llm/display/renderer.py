@@ -61,10 +61,7 @@ class ReplyRenderer:
         """Take one event; the view is updated at most once per ``interval``."""
         if not self._started:
             self._started = True
-            if _has_front_end():
-                from .live import LiveView
-
-                self._live = LiveView()
+            self._live = self._new_view()
         now = self._clock()
         urgent = False
         if isinstance(event, ReasoningDelta) and event.text:
@@ -120,6 +117,14 @@ class ReplyRenderer:
         if error is not None:
             line += (" — " if line.endswith("INCOMPLETE") else " · ") + _what_went_wrong(error)
         _show(usage_bundle(line))
+
+    def _new_view(self):
+        """The widget view for this reply, or None where no front end can show one."""
+        if not _has_front_end():
+            return None
+        from .live import LiveView
+
+        return LiveView()
 
     def _stop_thinking(self, now: float) -> bool:
         """Mark the end of reasoning; True the first time (the panel must collapse now)."""

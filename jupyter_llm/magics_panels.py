@@ -1,0 +1,100 @@
+"""``%llm_chat`` and ``%%llm_compare``: thin adapters that open the widget panels."""
+from __future__ import annotations
+
+import sys
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from . import errors
+
+
+@magics_class
+class PanelMagics(Magics):
+    """``%llm_chat`` and ``%%llm_compare``."""
+
+    @magic_arguments()
+    @argument("-m", "--model", help="model to chat with (default: session.model)")
+    @argument("-s", "--system", help="system prompt")
+    @argument("-o", "--output", metavar="NAME", help="also keep the panel in this variable")
+    @line_magic
+    def llm_chat(self, line: str):
+        """Open a chat panel: streaming replies, reasoning, Stop, Regenerate, export.
+
+        Example::
+
+            %llm_chat -m qwen3-32b -o chat
+        """
+        from IPython.display import display
+
+        from .widgets.chat import ChatPanel
+
+        args = _parse(self.llm_chat, line)
+        panel = ChatPanel(model=args.model, system=args.system)
+        if args.output:
+            self.shell.user_ns[args.output] = panel
+        display(panel)
+
+    @magic_arguments()
+    @argument("-m", "--models", required=True, help="comma-separated model names, e.g. qwen3-32b,qwq-32b")
+    @argument("--think", dest="think", action="store_const", const=True, default=None,
+              help="ask every model with a thinking switch to think")
+    @argument("--no-think", dest="think", action="store_const", const=False, help="switch thinking off")
+    @argument("-s", "--system", help="system prompt")
+    @argument("-t", "--temperature", type=float, help="sampling temperature")
+    @argument("--max-tokens", type=int, help="cap on generated tokens per model")
+    @argument("-o", "--output", metavar="NAME", help="keep the panel in this variable (await NAME: the table)")
+    @cell_magic
+    def llm_compare(self, line: str, cell: str):
+        """Send the cell to several models at once; their replies stream side by side.
+
+        Each column shows time to first token, tokens/s, tokens and reasoning length. When
+        every model is done, the summary DataFrame is in ``_llm_compare``. ``{name}`` is
+        filled from the notebook's variables, as in ``%%llm``.
+
+        Example::
+
+            %%llm_compare -m qwen3-32b,qwq-32b,qwen72b-awq -o cmp
+            Explain what a p-value is in two sentences.
+        """
+        from IPython.display import display
+
+        from .chat import interpolate
+        from .widgets.compare import ComparePanel
+
+        args = _parse(self.llm_compare, line)
+        if not cell.strip():
+            raise UsageError("The cell is empty: write the prompt below the %%llm_compare line.")
+        filled = interpolate(cell, self.shell.user_ns)
+        if filled.missing:
+            names = ", ".join("{" + name + "}" for name in filled.missing)
+            print(f"jupyter-llm: no variable for {names}; left as written.", file=sys.stderr)
+        params = {k: v for k, v in (("temperature", args.temperature), ("max_tokens", args.max_tokens))
+                  if v is not None}
+
+        def keep(frame):
+            self.shell.user_ns["_llm_compare"] = frame
+
+        try:
+            panel = ComparePanel(filled.text.strip(), args.models.split(","), system=args.system, think=args.think,
+                                 on_done=keep, **params)
+        except errors.ConfigError as exc:
+            raise UsageError(str(exc)) from None
+        if args.output:
+            self.shell.user_ns[args.output] = panel
+        display(panel)
+        panel.start()
+
+
+def _parse(magic, line: str):
+    try:
+        args = parse_argstring(magic, line)
+    except UsageError as exc:
+        raise UsageError(f"{exc}. See %{magic.__name__}? for the options.") from None
+    except ValueError as exc:  # shlex: an unclosed quote
+        raise UsageError(f"Cannot read the options ({exc}): close the quote.") from None
+    output = getattr(args, "output", None)
+    if output is not None and not output.isidentifier():
+        raise UsageError(f"-o {output}: the name must be a Python variable name, e.g. -o panel.")
+    return args

@@ -1,0 +1,108 @@
+"""BackgroundChat: the one chat path in a worker thread, its events on the asyncio loop, Stop."""
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from jupyter_llm import errors
+from jupyter_llm.background import BackgroundChat
+from jupyter_llm.events import ContentDelta, ReasoningDelta
+
+MESSAGES = [{"role": "user", "content": "Explain streaming in a few paragraphs."}]
+
+
+def test_events_arrive_in_batches_on_the_loop_thread_and_add_up_to_the_reply(llm):
+    batches, threads = [], set()
+
+    def on_events(events):
+        threads.add(threading.get_ident())
+        batches.append(events)
+
+    async def main():
+        job = BackgroundChat(MESSAGES, on_events=on_events, model="qwq-32b")
+        return await job.run(), threading.get_ident()
+
+    reply, loop_thread = asyncio.run(main())
+    events = [e for batch in batches for e in batch]
+    assert threads == {loop_thread}
+    assert "".join(e.text for e in events if isinstance(e, ContentDelta)) == reply.content
+    assert "".join(e.text for e in events if isinstance(e, ReasoningDelta)) == reply.reasoning
+    assert reply.complete and reply.content and reply.reasoning
+
+
+def test_the_loop_stays_free_while_a_reply_streams(llm):
+    llm.extra_headers = {"X-Emulator": "rate=200; answer_tokens=100"}
+    ticks = []
+
+    async def ticker():
+        while True:
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.01)
+
+    async def main():
+        tick = asyncio.get_running_loop().create_task(ticker())
+        reply = await BackgroundChat(MESSAGES, on_events=lambda events: None, model="qwen72b-awq").run()
+        tick.cancel()
+        return reply
+
+    reply = asyncio.run(main())
+    # The reply takes about half a second; a blocked loop would have ticked once or twice.
+    assert reply.complete and len(ticks) > 10
+
+
+def test_stop_raises_stopped_with_the_partial_reply_and_frees_the_gateway(llm, emulator):
+    # One request at a time for this model: a second one is refused while the first still streams.
+    llm.extra_headers = {"X-Emulator": "rate=50; answer_tokens=2000; max_concurrency=1"}
+    llm.max_retries = 0
+    seen = []
+
+    async def main():
+        job = BackgroundChat(MESSAGES, on_events=seen.extend, model="qwen72b-awq")
+        task = asyncio.get_running_loop().create_task(job.run())
+        while sum(isinstance(e, ContentDelta) for e in seen) < 5:
+            await asyncio.sleep(0.01)
+        job.stop()
+        with pytest.raises(errors.Stopped) as stopped:
+            await task
+        return stopped.value
+
+    stopped = asyncio.run(main())
+    partial = stopped.reply
+    assert partial is not None and not partial.complete
+    assert 0 < len(partial.content.split()) < 2000
+    # The stopped stream is closed, so the gateway takes the next request.
+    from jupyter_llm import ask
+
+    for _ in range(100):
+        try:
+            reply = ask("again", model="qwen72b-awq", display=False, max_tokens=5)
+            break
+        except errors.RateLimitError:
+            time.sleep(0.05)
+    else:
+        raise AssertionError("the stopped stream was never closed: the gateway still refuses")
+    assert reply.complete
+
+
+def test_errors_reach_the_awaiting_side_typed(llm):
+    async def main():
+        return await BackgroundChat(MESSAGES, on_events=lambda events: None, model="no-such-model").run()
+
+    with pytest.raises(errors.ModelNotFound, match="no-such-model"):
+        asyncio.run(main())
+
+
+def test_a_failing_consumer_stops_the_request_instead_of_hanging(llm):
+    llm.extra_headers = {"X-Emulator": "rate=200; answer_tokens=500"}
+
+    def broken(events):
+        raise ValueError("view broke")
+
+    async def main():
+        return await BackgroundChat(MESSAGES, on_events=broken, model="qwen72b-awq").run()
+
+    with pytest.raises(ValueError, match="view broke"):
+        asyncio.run(main())
