@@ -55,6 +55,9 @@ def _family(name: str) -> dict:
         if fnmatch.fnmatchcase(name.lower(), pattern):
             for key, value in caps.items():
                 merged.setdefault(key, value)
+            if merged.get("kind", "chat") != "chat":
+                # Qwen3-Embedding-8B also matches qwen3-*: a chat family's tools and thinking are not its.
+                break
     return merged
 
 

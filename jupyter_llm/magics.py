@@ -56,7 +56,7 @@ class LLMMagics(Magics):
         from .chat import interpolate
         from .magics_chat import send
 
-        args = _parse(self.llm, line)
+        args = parse_options(self.llm, line)
         if not cell.strip():
             raise UsageError("The cell is empty: write the prompt below the %%llm line.")
         filled = interpolate(cell, self.shell.user_ns)
@@ -105,7 +105,7 @@ class LLMMagics(Magics):
 
         from . import session
 
-        args = _parse(self.llm_config, line)
+        args = parse_options(self.llm_config, line)
         if args.reload:
             session.reload()
         for item in args.settings:
@@ -141,20 +141,27 @@ class LLMMagics(Magics):
         """Show the models the gateway serves and what each can do (context, tools, thinking, vision)."""
         from .api import catalog
 
-        args = _parse(self.llm_models, line)
+        args = parse_options(self.llm_models, line)
         if args.refresh:
             catalog().refresh()
         return catalog().frame()
 
 
-def _parse(magic, line: str):
+def parse_options(magic, line: str):
+    """Parse a magic's options; bad input is a one-line ``UsageError`` that points to ``%magic?``."""
+    name = magic.__name__
     try:
         args = parse_argstring(magic, line)
     except UsageError as exc:
-        raise UsageError(f"{exc}. See %{magic.__name__}? for the options.") from None
+        raise UsageError(f"{exc}. See %{name}? for the options.") from None
     except ValueError as exc:  # shlex: an unclosed quote
-        raise UsageError(f"Cannot read the options ({exc}): close the quote. See %{magic.__name__}? "
-                         f"for the options.") from None
+        raise UsageError(f"Cannot read the options ({exc}): close the quote. See %{name}? for the options.") from None
+    except SystemExit:  # argparse after --help
+        raise UsageError(f"See %{name}? for the options.") from None
+    for key, value in vars(args).items():
+        # IPython splits the line keeping quotes, so -s 'Be brief.' would send the quotes too.
+        if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            setattr(args, key, value[1:-1])
     output = getattr(args, "output", None)
     if output is not None and not output.isidentifier():
         raise UsageError(f"-o {output}: the name must be a Python variable name, e.g. -o answer.")

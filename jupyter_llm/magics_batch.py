@@ -1,9 +1,10 @@
 """``%llm_usage``: requests and tokens per model, for this session and for the last ``map()`` batch."""
 from __future__ import annotations
 
-from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
+
+from .magics import parse_options
 
 
 @magics_class
@@ -24,10 +25,7 @@ class BatchMagics(Magics):
         """
         from . import usage
 
-        try:
-            args = parse_argstring(self.llm_usage, line)
-        except SystemExit:  # argparse on --help or a bad option
-            raise UsageError(f"%llm_usage: could not parse {line!r}; see %llm_usage?") from None
+        args = parse_options(self.llm_usage, line)
         if args.reset:
             usage.clear()
             print("jupyter-llm: usage counts cleared.")

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
+
+from .magics import parse_options
 
 from . import errors
 
@@ -33,10 +35,7 @@ class CassetteMagics(Magics):
         """
         from . import cassette, session
 
-        try:
-            args = parse_argstring(self.llm_cassette, line)
-        except UsageError as exc:
-            raise UsageError(f"{exc}. See %llm_cassette? for the options.") from None
+        args = parse_options(self.llm_cassette, line)
         if args.speed is not None:
             if args.speed < 0:
                 raise UsageError("--speed must be 0 (instant) or more, e.g. --speed 1 for the recorded pace.")

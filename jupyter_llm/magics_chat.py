@@ -127,9 +127,9 @@ class ChatMagics(Magics):
             %llm_history review
         """
         from .conversation import DEFAULT, Conversation
-        from .magics import _parse
+        from .magics import parse_options
 
-        args = _parse(self.llm_history, line)
+        args = parse_options(self.llm_history, line)
         name = args.name or DEFAULT
         if args.name and name not in Conversation.names():
             known = ", ".join(Conversation.names()) or "none yet"
@@ -150,9 +150,9 @@ class ChatMagics(Magics):
             %llm_reset review
         """
         from .conversation import DEFAULT, Conversation
-        from .magics import _parse
+        from .magics import parse_options
 
-        args = _parse(self.llm_reset, line)
+        args = parse_options(self.llm_reset, line)
         names = Conversation.names() if args.all else [args.name or DEFAULT]
         for name in names:
             conversation = Conversation.named(name)
@@ -174,9 +174,9 @@ class ChatMagics(Magics):
         """
         from .api import chat
         from .chat import build_messages
-        from .magics import _parse
+        from .magics import parse_options
 
-        args = _parse(self.llm_explain, line)
+        args = parse_options(self.llm_explain, line)
         code, error = _last_error(self.shell)
         prompt = _EXPLAIN.format(code=code.strip(), error=error)
         try:

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
+
+from .magics import parse_options
 
 
 @magics_class
@@ -28,12 +30,7 @@ class EmbedMagics(Magics):
         """
         from .embeddings import embed
 
-        try:
-            args = parse_argstring(self.llm_embed, line)
-        except UsageError:
-            raise
-        except SystemExit:  # argparse on --help or a bad option
-            raise UsageError(f"%llm_embed: could not parse {line!r}; see %llm_embed?") from None
+        args = parse_options(self.llm_embed, line)
         source = " ".join(args.expr)
         try:
             texts = self.shell.ev(source)

@@ -5,9 +5,10 @@ import sys
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 
 from . import errors
+from .magics import parse_options
 
 
 @magics_class
@@ -30,7 +31,7 @@ class PanelMagics(Magics):
 
         from .widgets.chat import ChatPanel
 
-        args = _parse(self.llm_chat, line)
+        args = parse_options(self.llm_chat, line)
         panel = ChatPanel(model=args.model, system=args.system)
         if args.output:
             self.shell.user_ns[args.output] = panel
@@ -63,7 +64,7 @@ class PanelMagics(Magics):
         from .chat import interpolate
         from .widgets.compare import ComparePanel
 
-        args = _parse(self.llm_compare, line)
+        args = parse_options(self.llm_compare, line)
         if not cell.strip():
             raise UsageError("The cell is empty: write the prompt below the %%llm_compare line.")
         filled = interpolate(cell, self.shell.user_ns)
@@ -85,16 +86,3 @@ class PanelMagics(Magics):
             self.shell.user_ns[args.output] = panel
         display(panel)
         panel.start()
-
-
-def _parse(magic, line: str):
-    try:
-        args = parse_argstring(magic, line)
-    except UsageError as exc:
-        raise UsageError(f"{exc}. See %{magic.__name__}? for the options.") from None
-    except ValueError as exc:  # shlex: an unclosed quote
-        raise UsageError(f"Cannot read the options ({exc}): close the quote.") from None
-    output = getattr(args, "output", None)
-    if output is not None and not output.isidentifier():
-        raise UsageError(f"-o {output}: the name must be a Python variable name, e.g. -o panel.")
-    return args

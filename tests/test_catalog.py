@@ -13,6 +13,12 @@ def test_gateway_families():
     assert describe("qwen32b-awq(试用)").context == 32768
 
 
+def test_an_embedding_model_takes_nothing_from_a_chat_family_its_name_matches():
+    info = describe("Qwen3-Embedding-8B")
+    assert (info.tools, info.thinking, info.thinking_switch, info.structured) == (None, None, None, None)
+    assert describe("Qwen3-Reranker-8B").kind == "rerank" and describe("Qwen3-Reranker-8B").tools is None
+
+
 def test_unknown_model_has_unknown_capabilities():
     info = describe("brand-new-model")
     assert (info.kind, info.context, info.tools, info.thinking) == ("chat", None, None, None)

@@ -72,6 +72,15 @@ def test_no_think_switches_qwen3_off(k, emulator):
     assert value(k, "_llm.reasoning") == "''"
 
 
+def test_quoted_options_are_sent_without_their_quotes(k, emulator):
+    emulator.reset()
+    assert k.run("%%llm -m 'qwen72b-awq' -s 'Be brief, and kind.'\nSay hi.").error is None
+    body = emulator.requests[-1]["body"]
+    assert body["model"] == "qwen72b-awq" and body["messages"][0] == {"role": "system", "content": "Be brief, and kind."}
+    assert k.run('%%llm -m qwen72b-awq -s "It\'s fine."\nSay hi.').error is None
+    assert emulator.requests[-1]["body"]["messages"][0]["content"] == "It's fine."
+
+
 def test_braces_in_code_are_left_alone(k, emulator):
     emulator.reset()
     cell = 'Fix this: d = {"a": 1}; s = {x for x in d}; print(f"{d!r}")'
