@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
 import sys
 import threading
 import time
 from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 
 from . import errors
 
@@ -188,17 +189,27 @@ class _Job:
         bar = _bar(len(self.prompts), self.from_cache, progress)
         pool = ThreadPoolExecutor(max_workers=min(concurrency, len(self.pending)),
                                   thread_name_prefix="jupyter-llm-map")
-        futures = {pool.submit(self._row, i, own, retries, stop): i for i in self.pending}
-        remaining = set(futures)
+        # Finished rows arrive on a queue: waiting on the set of pending futures instead costs
+        # time in proportion to the rows left, for every row, and the GIL is what the rows need.
+        finished: queue.SimpleQueue = queue.SimpleQueue()
+        futures = {}
+        for i in self.pending:
+            future = pool.submit(self._row, i, own, retries, stop)
+            futures[future] = i
+            future.add_done_callback(finished.put)
+        left = len(futures)
         try:
-            while remaining:
-                finished, remaining = wait(remaining, timeout=0.25, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    future.result()  # re-raises a fatal error (the rest are kept per row)
-                    if bar is not None:
-                        tokens = sum(row["total_tokens"] for row in list(self.usage.values()))
-                        bar.set_postfix_str(f"failed={len(self.errors)}, tokens={tokens:,}", refresh=False)
-                        bar.update(1 + len(self.twins.get(futures[future], ())))
+            while left:
+                try:
+                    future = finished.get(timeout=0.25)
+                except queue.Empty:
+                    continue
+                left -= 1
+                future.result()  # re-raises a fatal error (the rest are kept per row)
+                if bar is not None:
+                    tokens = sum(row["total_tokens"] for row in list(self.usage.values()))
+                    bar.set_postfix_str(f"failed={len(self.errors)}, tokens={tokens:,}", refresh=False)
+                    bar.update(1 + len(self.twins.get(futures[future], ())))
         except KeyboardInterrupt:
             self.interrupted = True
             if _raise_interrupts():

@@ -73,15 +73,20 @@ class Transport:
         as lines and parsed with ``json`` here, which is several times cheaper per chunk
         than building SDK objects and is what a cassette records anyway.
         """
-        body = dict(body, stream=True, stream_options={"include_usage": True})
-        params = {k: body.pop(k) for k in list(body) if k not in _SDK_CHAT_ARGS}
-        model = body.get("model", "")
+        body = dict(body, stream_options={"include_usage": True})
+        body.pop("stream", None)
+        model = body.pop("model", "")
+        options = {k: body.pop(k) for k in _SDK_CALL_OPTIONS if k in body}
+        body |= body.pop("extra_body", None) or {}
         # The slot is held until the stream is closed: a reply in progress is load on the gateway.
         with limiter.shared().slot(limiter.estimate_tokens(body)):
             opened = self._send(
                 endpoint,
+                # Messages and options travel in extra_body, as the JSON they already are: given
+                # as arguments, the SDK walks every message to transform it, a third of its CPU
+                # per request, which a batch of concurrent rows queues for under the GIL.
                 lambda client: client.chat.completions.with_streaming_response.create(
-                    **body, extra_body=params or None
+                    model=model, messages=[], stream=True, extra_body=body, **options
                 ).__enter__(),
                 model=model, timeout=timeout, max_retries=max_retries, headers=headers, secrets=secrets,
                 on_notice=on_notice,
@@ -188,12 +193,8 @@ class Transport:
                 limiter.shared().backoff(wait, self._sleep, rate_limited=status == 429)
 
 
-_SDK_CHAT_ARGS = {
-    "model", "messages", "stream", "stream_options", "temperature", "top_p", "max_tokens",
-    "stop", "tools", "tool_choice", "response_format", "seed", "n", "presence_penalty",
-    "frequency_penalty", "logprobs", "top_logprobs", "user", "parallel_tool_calls",
-    "extra_headers", "extra_query", "extra_body", "timeout",
-}
+#: Options of the SDK call itself, not fields of the request body.
+_SDK_CALL_OPTIONS = ("extra_headers", "extra_query", "timeout")
 
 _SDK_EMBED_ARGS = {"model", "input", "dimensions", "encoding_format", "user"}
 
@@ -202,8 +203,9 @@ def _sse_chunks(response, endpoint, model, timeout, secrets, on_notice):
     import httpx2
 
     data: list[str] = []
+    lines = response.iter_lines()
     try:
-        for line in response.iter_lines():
+        for line in lines:
             if line.startswith("data:"):
                 data.append(line[6:] if line.startswith("data: ") else line[5:])
                 continue
@@ -211,6 +213,11 @@ def _sse_chunks(response, endpoint, model, timeout, secrets, on_notice):
                 continue
             payload, data = "\n".join(data), []
             if payload.startswith("[DONE]"):
+                # Read the body to its end (servers end it right after [DONE]): over HTTP/1.1 a
+                # response closed half-read closes its connection, and each next request would
+                # pay a new TCP (and TLS) handshake.
+                for _ in lines:
+                    pass
                 return
             chunk = _parse_chunk(payload, on_notice)
             if chunk is not None:
