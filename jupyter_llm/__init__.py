@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
+# jupyter_llm.map is public too, but not in __all__: `from jupyter_llm import *` would
+# replace Python's own map() in the notebook.
 __all__ = [
     "session",
     "ask",
@@ -35,7 +37,6 @@ __all__ = [
     "rerank",
     "plot_embeddings",
     "cassette",
-    "map",
     "ChatPanel",
     "SettingsPanel",
     "ComparePanel",
@@ -99,7 +100,7 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__all__) | set(_LAZY))
 
 
 def load_ipython_extension(ipython) -> None:

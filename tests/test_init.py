@@ -8,7 +8,7 @@ import jupyter_llm
 
 
 def test_every_exported_name_resolves_with_a_docstring_and_an_example():
-    for name in jupyter_llm.__all__:
+    for name in [*jupyter_llm.__all__, *jupyter_llm._LAZY]:
         value = getattr(jupyter_llm, name)
         if name == "__version__":
             continue
@@ -32,3 +32,10 @@ def test_unknown_attribute_is_an_attribute_error():
         assert "nope" in str(exc)
     else:
         raise AssertionError("expected AttributeError")
+
+
+def test_a_star_import_leaves_python_builtins_alone():
+    import builtins
+
+    assert not set(jupyter_llm.__all__) & set(dir(builtins))
+    assert "map" in dir(jupyter_llm) and jupyter_llm.map.__module__ == "jupyter_llm.batch"
