@@ -48,7 +48,7 @@ __all__ = [
 if TYPE_CHECKING:
     from . import cassette, errors
     from .api import ask
-    from .batch import map
+    from .batch import map as map  # public, though not in __all__
     from .config import Session
     from .conversation import Conversation
     from .embeddings import embed, search, similar, vectors

@@ -167,7 +167,10 @@ class _Job:
         over = session.batch_confirm_over
         if confirm or not over or len(self.pending) <= over:
             return
-        prompt_tokens = sum((len(self.system or "") + len(p)) // 4 + 8 for p in self.pending_prompts())
+        from .tokens import estimate_tokens
+
+        system = estimate_tokens(self.system or "")
+        prompt_tokens = sum(system + estimate_tokens(p) + 8 for p in self.pending_prompts())
         cap = self.params.get("max_tokens") or session.max_tokens
         replies = (f"replies up to {cap:,} tokens each, so at most {prompt_tokens + cap * len(self.pending):,} "
                    f"tokens in all" if cap else "replies of unknown length (max_tokens= bounds them)")
@@ -227,13 +230,14 @@ class _Job:
 
         from .api import chat
         from .chat import build_messages
+        from .tokens import estimate_tokens
 
         attempt = 0
         while not stop.is_set():
             params, system = self._request
             messages = build_messages(self.prompts[i], system=system)
             try:
-                with own.slot(len(self.prompts[i]) // 4) if own else nullcontext():
+                with own.slot(estimate_tokens(self.prompts[i])) if own else nullcontext():
                     reply = chat(messages, model=self.model, think=self.think, display=False, **params)
             except _FATAL as exc:
                 self._count(self.model, getattr(exc.reply, "usage", None), True)

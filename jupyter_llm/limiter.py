@@ -188,15 +188,11 @@ class Limiter:
 
 
 def estimate_tokens(body: dict) -> int:
-    """A request's tokens before it is sent: ~4 characters a token of its messages, plus max_tokens."""
-    chars = 0
-    for message in body.get("messages") or ():
-        content = message.get("content")
-        if isinstance(content, str):
-            chars += len(content)
-        elif isinstance(content, list):
-            chars += sum(len(p.get("text", "")) for p in content if isinstance(p, dict))
-    return chars // 4 + (body.get("max_tokens") or 0)
+    """A request's tokens before it is sent: its messages (the same local estimate that warns
+    about the context, CJK text included) plus ``max_tokens``."""
+    from .tokens import estimate_messages
+
+    return estimate_messages(body.get("messages") or []) + (body.get("max_tokens") or 0)
 
 
 _shared: Limiter | None = None

@@ -124,9 +124,13 @@ def test_the_shrinkage_ends_after_a_quiet_spell():
 
 
 def test_estimate_counts_message_text_and_max_tokens():
+    from jupyter_llm.tokens import MESSAGE_OVERHEAD
+
     body = {"messages": [{"role": "user", "content": "x" * 400},
                          {"role": "user", "content": [{"type": "text", "text": "y" * 40}]}], "max_tokens": 50}
-    assert estimate_tokens(body) == 110 + 50
+    assert estimate_tokens(body) == 110 + 2 * MESSAGE_OVERHEAD + 50
+    # Chinese costs about a token a character, not a quarter: tokens_per_minute must know it.
+    assert estimate_tokens({"messages": [{"role": "user", "content": "数据" * 200}]}) >= 400
 
 
 def test_the_refused_level_is_not_probed_again_until_a_quiet_spell():
