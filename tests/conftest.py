@@ -1,6 +1,8 @@
 """Shared fixtures: a live gateway emulator on loopback and a real IPython kernel."""
 from __future__ import annotations
 
+import json
+
 import os
 import queue
 from dataclasses import dataclass, field
@@ -133,6 +135,15 @@ def kernel_environment(base_url: str, config_file) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
     )
     return env
+
+
+def kernel_value(kernel: Kernel, expr: str):
+    """The value of ``expr`` in the kernel, sent back as JSON (the cell must not fail)."""
+    result = kernel.run(f"print(__import__('json').dumps({expr}))")
+    assert result.error is None, result.error
+    stdout = [m["content"]["text"] for m in result.messages
+              if m["msg_type"] == "stream" and m["content"]["name"] == "stdout"]
+    return json.loads("".join(stdout))
 
 
 def raw_html(markdown: str) -> bool:

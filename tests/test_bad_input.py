@@ -8,11 +8,10 @@ never run in the page (the emulator quotes the prompt in its answer, so a prompt
 """
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
-from conftest import Kernel, kernel_environment, raw_html
+from conftest import Kernel, kernel_environment, kernel_value as value, raw_html
 
 import jupyter_llm
 from jupyter_llm import errors
@@ -158,12 +157,6 @@ def short_error(result, ename: str) -> str:
     assert error is not None and error["ename"] == ename, error
     assert len(error["traceback"]) == 1, "one line, not a traceback wall"
     return error["traceback"][0]
-
-
-def value(k, expr: str):
-    result = k.run(f"print(json.dumps({expr}))")
-    assert result.error is None, result.error
-    return json.loads(stream_text(result, "stdout"))
 
 
 @pytest.mark.parametrize("line, says", [

@@ -8,7 +8,6 @@ next, how many requests reached the gateway (retried or not), and the partial te
 from __future__ import annotations
 
 import builtins
-import json
 import os
 import signal
 import socket
@@ -17,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 import pytest
-from conftest import TEST_KEY, Kernel, kernel_environment
+from conftest import TEST_KEY, Kernel, kernel_environment, kernel_value
 
 import jupyter_llm
 from jupyter_llm import errors
@@ -246,12 +245,6 @@ def configure(k, emulator, emulate: str = "", **settings) -> None:
     emulator.reset()
 
 
-def value(k, expr: str):
-    result = k.run(f"print(json.dumps({expr}))")
-    assert result.error is None, result.error
-    return json.loads("".join(m["content"]["text"] for m in result.messages if m["msg_type"] == "stream"))
-
-
 def final_markdown(result) -> str:
     texts = [m["content"]["data"]["text/markdown"] for m in result.messages
              if m["msg_type"] == "display_data" and "text/markdown" in m["content"]["data"]]
@@ -274,7 +267,7 @@ def test_fault_through_llm_cell(k, emulator, name):
     for word in row.says:
         assert word in error["traceback"][0], (word, error["traceback"][0])
     assert chat_requests(emulator) == row.requests
-    kept = value(k, "[_llm.content, _llm.complete]")
+    kept = kernel_value(k, "[_llm.content, _llm.complete]")
     assert kept[1] is False
     if row.partial:
         assert kept[0] and final_markdown(result).strip() == kept[0].strip()
@@ -290,7 +283,7 @@ def test_429_notice_in_the_cell_then_the_answer(k, emulator):
     assert result.error is None, result.error
     assert "HTTP 429; retrying in 0.3 s (attempt 2 of 3)" in result.text(), "the wait is shown while waiting"
     assert chat_requests(emulator) == 2
-    assert final_markdown(result).strip() == value(k, "_llm.content").strip()
+    assert final_markdown(result).strip() == kernel_value(k, "_llm.content").strip()
 
 
 def test_malformed_and_huge_chunks_in_the_cell(k, emulator):
@@ -301,7 +294,7 @@ def test_malformed_and_huge_chunks_in_the_cell(k, emulator):
     configure(k, emulator, "fault=huge; cut_after=5")
     result = k.run(CELL)
     assert result.error is None, result.error
-    assert value(k, "_llm.complete") and value(k, "len(_llm.content)") > 64 * 1024
+    assert kernel_value(k, "_llm.complete") and kernel_value(k, "len(_llm.content)") > 64 * 1024
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1:{port}", "gateway.jupyter-llm-test.invalid"])
@@ -328,6 +321,6 @@ def test_kernel_interrupt_closes_the_stream_and_keeps_the_text(k, emulator, llm)
     result = k.run("%%llm -m qwen72b-awq\nWrite an essay.", on_message=watch)
     timer.join()
     assert result.error["ename"] == "KeyboardInterrupt", "the interrupt is not swallowed"
-    partial, complete = value(k, "[_llm.content, _llm.complete]")
+    partial, complete = kernel_value(k, "[_llm.content, _llm.complete]")
     assert partial and not complete and final_markdown(result).strip() == partial.strip()
     assert wait_until_idle(emulator), "the interrupted stream is still open on the gateway"

@@ -1,9 +1,10 @@
 """Conversations, notebook values, formats, images and %llm_explain in a real kernel against the emulator."""
 from __future__ import annotations
 
-import json
 
 import pytest
+
+from conftest import kernel_value as value
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -12,12 +13,6 @@ pytestmark = pytest.mark.timeout(240)
 def k(kernel):
     kernel.run("%load_ext jupyter_llm\nimport json")
     return kernel
-
-
-def value(kernel, expr):
-    result = kernel.run(f"print(json.dumps({expr}))")
-    assert result.error is None, result.error
-    return json.loads("".join(m["content"]["text"] for m in result.messages if m["msg_type"] == "stream"))
 
 
 def outputs(result, kind="display_data"):

@@ -1,19 +1,12 @@
 """The settings panel in a real kernel: a change in the panel is a change of the session."""
 from __future__ import annotations
 
-import json
 
 import pytest
 
-from conftest import TEST_KEY
+from conftest import kernel_value as value, TEST_KEY
 
 pytestmark = pytest.mark.timeout(180)
-
-
-def value(kernel, expr):
-    result = kernel.run(f"print(json.dumps({expr}))")
-    assert result.error is None, result.error
-    return json.loads("".join(m["content"]["text"] for m in result.messages if m["msg_type"] == "stream"))
 
 
 @pytest.fixture
