@@ -53,17 +53,11 @@ class LLMMagics(Magics):
             %%llm --chat -f json -o facts
             Give the three largest cities of {country} as a JSON list.
         """
-        from .chat import interpolate
         from .magics_chat import send
 
         args = parse_options(self.llm, line)
-        if not cell.strip():
-            raise UsageError("The cell is empty: write the prompt below the %%llm line.")
-        filled = interpolate(cell, self.shell.user_ns)
-        if filled.missing:
-            names = ", ".join("{" + name + "}" for name in filled.missing)
-            print(f"jupyter-llm: no variable for {names}; left as written.", file=sys.stderr)
-        params = {k: v for k, v in (("temperature", args.temperature), ("max_tokens", args.max_tokens)) if v is not None}
+        prompt = cell_prompt(cell, self.shell.user_ns, "llm")
+        params = sampling(args)
         if args.tools:
             from .tools import resolve
 
@@ -76,7 +70,7 @@ class LLMMagics(Magics):
             raise UsageError("--confirm and --max-tool-rounds need --tools NAMES (or --tools all).")
         parsed = args.format.lower() == "json"  # -o NAME gets the parsed object, and nothing if none
         try:
-            reply = send(self.shell, args, filled.text.strip(), params)
+            reply = send(self.shell, args, prompt, params)
         except (errors.LLMError, KeyboardInterrupt) as exc:
             self._keep(getattr(exc, "reply", None), None if parsed else args.output)
             raise
@@ -145,6 +139,24 @@ class LLMMagics(Magics):
         if args.refresh:
             catalog().refresh()
         return catalog().frame()
+
+
+def cell_prompt(cell: str, namespace: dict, magic: str) -> str:
+    """The cell's text with ``{name}`` references filled; a note names those left as written."""
+    from .chat import interpolate
+
+    if not cell.strip():
+        raise UsageError(f"The cell is empty: write the prompt below the %%{magic} line.")
+    filled = interpolate(cell, namespace)
+    if filled.missing:
+        names = ", ".join("{" + name + "}" for name in filled.missing)
+        print(f"jupyter-llm: no variable for {names}; left as written.", file=sys.stderr)
+    return filled.text.strip()
+
+
+def sampling(args) -> dict:
+    """The ``-t`` and ``--max-tokens`` a cell set (unset ones fall back to the session)."""
+    return {k: v for k, v in (("temperature", args.temperature), ("max_tokens", args.max_tokens)) if v is not None}
 
 
 def parse_options(magic, line: str):

@@ -1,14 +1,12 @@
 """``%llm_chat`` and ``%%llm_compare``: thin adapters that open the widget panels."""
 from __future__ import annotations
 
-import sys
-
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from . import errors
-from .magics import parse_options
+from .magics import cell_prompt, parse_options, sampling
 
 
 @magics_class
@@ -61,24 +59,17 @@ class PanelMagics(Magics):
         """
         from IPython.display import display
 
-        from .chat import interpolate
         from .widgets.compare import ComparePanel
 
         args = parse_options(self.llm_compare, line)
-        if not cell.strip():
-            raise UsageError("The cell is empty: write the prompt below the %%llm_compare line.")
-        filled = interpolate(cell, self.shell.user_ns)
-        if filled.missing:
-            names = ", ".join("{" + name + "}" for name in filled.missing)
-            print(f"jupyter-llm: no variable for {names}; left as written.", file=sys.stderr)
-        params = {k: v for k, v in (("temperature", args.temperature), ("max_tokens", args.max_tokens))
-                  if v is not None}
+        prompt = cell_prompt(cell, self.shell.user_ns, "llm_compare")
+        params = sampling(args)
 
         def keep(frame):
             self.shell.user_ns["_llm_compare"] = frame
 
         try:
-            panel = ComparePanel(filled.text.strip(), args.models.split(","), system=args.system, think=args.think,
+            panel = ComparePanel(prompt, args.models.split(","), system=args.system, think=args.think,
                                  on_done=keep, **params)
         except errors.ConfigError as exc:
             raise UsageError(str(exc)) from None
