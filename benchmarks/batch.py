@@ -33,7 +33,7 @@ def _texts(n: int, run: str) -> list[str]:
 
 def _ours(n: int, run: str, headers: str) -> dict:
     import jupyter_llm
-    from jupyter_llm import limiter
+    from jupyter_llm.core import limiter
 
     session = jupyter_llm.session
     session.extra_headers = {"X-Emulator": headers}

@@ -32,7 +32,7 @@ words = ["cat", "dog", "bread", "flour", "stock", "bond", "planet", "star", "goa
 texts = [f"item {i}: {words[i % 12]} and {words[(i * 7) % 12]} number {i % 997}" for i in range(n)]
 import numpy as np, openai, pandas as pd
 import jupyter_llm
-from jupyter_llm.embeddings import embed, vectors
+from jupyter_llm.data.embeddings import embed, vectors
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 start = time.perf_counter()
 if mode == "ours":
@@ -68,8 +68,8 @@ def _similar(rows: int, repeats: int) -> dict:
     import numpy as np
     import pandas as pd
 
-    from jupyter_llm.embeddings import similar
-    from jupyter_llm.vectorarray import VectorArray
+    from jupyter_llm.data.embeddings import similar
+    from jupyter_llm.data.vectors import VectorArray
 
     rng = np.random.default_rng(0)
     block = rng.standard_normal((rows, DIMS), dtype=np.float32)

@@ -46,16 +46,17 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from . import cassette, errors
+    from .core import cassette
+    from . import errors
     from .api import ask
-    from .batch import map as map  # public, though not in __all__
-    from .config import Session
-    from .conversation import Conversation
-    from .embeddings import embed, search, similar, vectors
-    from .projection import plot_embeddings
-    from .reply import Reply
-    from .reranking import rerank
-    from .tools import tool
+    from .data.batch import map as map  # public, though not in __all__
+    from .core.config import Session
+    from .core.conversation import Conversation
+    from .data.embeddings import embed, search, similar, vectors
+    from .data.projection import plot_embeddings
+    from .core.reply import Reply
+    from .data.rerank import rerank
+    from .core.tools import tool
     from .widgets.chat import ChatPanel
     from .widgets.compare import ComparePanel, compare
     from .widgets.settings import SettingsPanel
@@ -64,19 +65,19 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "ask": ("api", "ask"),
-    "Reply": ("reply", "Reply"),
-    "Conversation": ("conversation", "Conversation"),
-    "tool": ("tools", "tool"),
+    "Reply": ("core.reply", "Reply"),
+    "Conversation": ("core.conversation", "Conversation"),
+    "tool": ("core.tools", "tool"),
     "errors": ("errors", None),
-    "embed": ("embeddings", "embed"),
-    "similar": ("embeddings", "similar"),
-    "search": ("embeddings", "search"),
-    "vectors": ("embeddings", "vectors"),
-    "rerank": ("reranking", "rerank"),
-    "plot_embeddings": ("projection", "plot_embeddings"),
+    "embed": ("data.embeddings", "embed"),
+    "similar": ("data.embeddings", "similar"),
+    "search": ("data.embeddings", "search"),
+    "vectors": ("data.embeddings", "vectors"),
+    "rerank": ("data.rerank", "rerank"),
+    "plot_embeddings": ("data.projection", "plot_embeddings"),
     # The module itself: calling it, jupyter_llm.cassette(path, mode), opens a cassette.
-    "cassette": ("cassette", None),
-    "map": ("batch", "map"),
+    "cassette": ("core.cassette", None),
+    "map": ("data.batch", "map"),
     "ChatPanel": ("widgets.chat", "ChatPanel"),
     "SettingsPanel": ("widgets.settings", "SettingsPanel"),
     "ComparePanel": ("widgets.compare", "ComparePanel"),
@@ -86,7 +87,7 @@ _LAZY = {
 
 def __getattr__(name: str):
     if name == "session":
-        from .config import Session
+        from .core.config import Session
 
         value = Session()
     elif name in _LAZY:

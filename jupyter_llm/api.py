@@ -5,8 +5,8 @@ import sys
 from collections.abc import Callable
 
 from . import errors
-from .events import Event, Notice
-from .reply import Reply
+from .core.events import Event, Notice
+from .core.reply import Reply
 
 _catalog = None
 
@@ -21,7 +21,7 @@ def catalog():
     """The session's model catalogue (created on first use)."""
     global _catalog
     if _catalog is None:
-        from .catalog import Catalog
+        from .core.catalog import Catalog
 
         _catalog = Catalog(_session())
     return _catalog
@@ -63,7 +63,7 @@ def ask(
         reply = jupyter_llm.ask("Summarise the iris dataset in one line.", model="qwen3-32b", think=False)
         print(reply.content, reply.usage.total_tokens)
     """
-    from .chat import as_text, build_messages
+    from .core.messages import as_text, build_messages
 
     prompt, note = as_text(prompt)
     if not prompt.strip():
@@ -72,7 +72,7 @@ def ask(
         _note(note)
     messages = build_messages(prompt, system=system)
     if images:
-        from .images import user_content
+        from .core.images import user_content
 
         messages[-1]["content"] = user_content(prompt, images)
     return chat(messages, model=model, think=think, display=display, **params)
@@ -97,7 +97,7 @@ def chat(
     or ``max_tool_rounds`` rounds of calls have run. ``confirm`` (True, or a callable
     taking the ToolCall and returning a bool) asks before each call.
     """
-    from .chat import apply_thinking
+    from .core.messages import apply_thinking
 
     session = _session()
     model = model or session.model or _default_model()
@@ -126,9 +126,9 @@ def chat(
 
 def _tool_loop(body, model, info, think, messages, display, on_event, tools, max_tool_rounds, confirm) -> Reply:
     """Rounds of request, tool calls, results, until the model answers in text."""
-    from .chat import apply_thinking
-    from .toolloop import assistant_message
-    from .tools import resolve
+    from .core.messages import apply_thinking
+    from .core.toolloop import assistant_message
+    from .core.tools import resolve
 
     session = _session()
     tools = resolve(tools, _user_namespace())
@@ -165,7 +165,7 @@ def _tool_loop(body, model, info, think, messages, display, on_event, tools, max
 
 
 def _run_round(reply, emit, tools, confirm, number, rounds) -> None:
-    from .toolloop import run_calls
+    from .core.toolloop import run_calls
 
     if not reply.tool_calls or reply.finish_reason is None:
         return
@@ -178,7 +178,7 @@ def _run_round(reply, emit, tools, confirm, number, rounds) -> None:
 
 
 def _total(usages):
-    from .events import Usage
+    from .core.events import Usage
 
     usages = [u for u in usages if u is not None]
     if not usages:
@@ -205,13 +205,13 @@ def _user_namespace() -> dict | None:
 def _round(body, model, info, think, notice, messages, display, on_event, keep=None) -> Reply:
     """One streamed request; ``keep(reply, emit)`` runs on the assembled reply before it is
     shown, and may emit events of its own (tool calls running) into the live view."""
-    from .stream import ReplyBuilder, events
-    from .transport import default_transport
+    from .core.stream import ReplyBuilder, events
+    from .core.transport import default_transport
 
     session = _session()
     endpoint = session.endpoint(model)
     transport = default_transport()
-    from .cassette import replaying
+    from .core.cassette import replaying
 
     if not replaying():  # a replay never needs the SDK: its import is most of a replayed cell's time
         # Create the client (and import the SDK) first, so time to first token measures the gateway.
@@ -263,7 +263,7 @@ def _round(body, model, info, think, notice, messages, display, on_event, keep=N
             # Closes the HTTP response now, so an interrupted reply stops costing the gateway.
             chunks.close()
     reply = builder.finish()
-    from .usage import record
+    from .core.usage import record
 
     record(model, reply.usage, failed=error is not None)
     if keep is not None and error is None:
@@ -285,7 +285,7 @@ def _note(text: str) -> None:
 
 def _clean(messages: list[dict]) -> list[dict]:
     """Copies of ``messages`` whose text can be sent as UTF-8 (lone surrogates replaced), noted once."""
-    from .chat import as_text
+    from .core.messages import as_text
 
     notes = []
 
@@ -327,8 +327,8 @@ def _check_max_tokens(max_tokens, info) -> None:
 
 
 def _check_prompt(messages, info, max_tokens) -> None:
-    from .images import check_vision
-    from .tokens import context_warning
+    from .core.images import check_vision
+    from .core.tokens import context_warning
 
     check_vision(messages, info)
     warning = context_warning(messages, info.context, max_tokens, model=info.name)

@@ -37,9 +37,10 @@ def _isolated_config(tmp_path, monkeypatch):
 def llm(emulator):
     """``jupyter_llm.session`` pointed at the emulator with TEST_KEY; request log and caches cleared."""
     import jupyter_llm
-    from jupyter_llm import batch, limiter, usage
+    from jupyter_llm.data import batch
+    from jupyter_llm.core import limiter, usage
     from jupyter_llm.api import catalog
-    from jupyter_llm.embeddings import clear_cache
+    from jupyter_llm.data.embeddings import clear_cache
 
     session = jupyter_llm.session
     session.reload()

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from jupyter_llm import errors
-from jupyter_llm.background import BackgroundChat
-from jupyter_llm.events import ContentDelta, ReasoningDelta
+from jupyter_llm.core.background import BackgroundChat
+from jupyter_llm.core.events import ContentDelta, ReasoningDelta
 
 MESSAGES = [{"role": "user", "content": "Explain streaming in a few paragraphs."}]
 

@@ -10,7 +10,8 @@ import pytest
 from pydantic import BaseModel
 
 import jupyter_llm
-from jupyter_llm import errors, limiter
+from jupyter_llm import errors
+from jupyter_llm.core import limiter
 
 MODEL = "qwen3-32b"  # the catalogue says it honours response_format
 PLAIN = "qwen72b-awq"  # nothing known about structured outputs: prompt, then parse
@@ -184,7 +185,7 @@ def test_an_interrupt_keeps_finished_rows_and_a_rerun_sends_only_the_rest(llm, e
 
 
 def test_usage_is_counted_per_model_and_for_the_last_batch(llm):
-    from jupyter_llm import usage
+    from jupyter_llm.core import usage
 
     jupyter_llm.ask("hello", model=MODEL, think=False, display=False)
     jupyter_llm.map(REVIEWS[:3], "Classify: {text}", model=PLAIN)

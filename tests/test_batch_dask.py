@@ -42,6 +42,6 @@ def test_plain_answers_come_back_as_a_series(llm, cluster):
 
 def test_the_settings_shipped_to_workers_never_show_the_key(llm):
     from conftest import TEST_KEY
-    from jupyter_llm.batch_dask import _snapshot
+    from jupyter_llm.data.batch_dask import _snapshot
 
     assert TEST_KEY not in repr(_snapshot("qwen3-32b"))

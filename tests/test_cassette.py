@@ -17,7 +17,7 @@ from conftest import TEST_KEY
 import jupyter_llm
 from jupyter_llm import cassette, errors
 from jupyter_llm.api import catalog
-from jupyter_llm.transport import default_transport
+from jupyter_llm.core.transport import default_transport
 
 MIDDLE = "JLLM-0123456789"
 

@@ -1,7 +1,7 @@
 """The model catalogue: families, what the server says, and user overrides."""
 from __future__ import annotations
 
-from jupyter_llm.catalog import describe
+from jupyter_llm.core.catalog import describe
 
 
 def test_gateway_families():

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from jupyter_llm import errors
-from jupyter_llm.catalog import describe
-from jupyter_llm.chat import apply_thinking, build_messages, interpolate
+from jupyter_llm.core.catalog import describe
+from jupyter_llm.core.messages import apply_thinking, build_messages, interpolate
 
 
 @pytest.fixture

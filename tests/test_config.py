@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from jupyter_llm import errors
-from jupyter_llm.config import Session, config_path
+from jupyter_llm.core.config import Session, config_path
 from conftest import TEST_KEY
 
 
@@ -89,7 +89,7 @@ def test_no_representation_shows_the_key(monkeypatch):
 
 def test_load_settings_take_text_and_refuse_negatives():
     from jupyter_llm import errors
-    from jupyter_llm.config import Session
+    from jupyter_llm.core.config import Session
 
     session = Session(load=False)
     session.set("max_concurrency", "4")

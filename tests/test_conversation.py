@@ -7,7 +7,7 @@ import pytest
 
 import jupyter_llm
 from jupyter_llm import errors
-from jupyter_llm.conversation import Conversation, fit
+from jupyter_llm.core.conversation import Conversation, fit
 
 
 def chat_requests(emulator):

@@ -12,7 +12,7 @@ from jupyter_llm.display.html import (
     tool_calls_bundle,
     usage_bundle,
 )
-from jupyter_llm.reply import ToolCall
+from jupyter_llm.core.reply import ToolCall
 
 
 def test_markdown_renders_tables_strikethrough_and_safe_links():
@@ -87,8 +87,8 @@ def test_importing_the_package_loads_no_widgets_or_markdown():
 def test_without_a_front_end_the_renderer_prints_the_text():
     code = """
 from jupyter_llm.display.renderer import ReplyRenderer
-from jupyter_llm.events import ContentDelta, Finished, ReasoningDelta
-from jupyter_llm.reply import Reply
+from jupyter_llm.core.events import ContentDelta, Finished, ReasoningDelta
+from jupyter_llm.core.reply import Reply
 r = ReplyRenderer()
 r.start(model="m")
 for e in [ReasoningDelta("hmm"), ContentDelta("**Hello**"), Finished("stop")]:

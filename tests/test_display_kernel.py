@@ -89,8 +89,8 @@ KERNEL_CODE = """
 import json, time
 from jupyter_llm.display.renderer import ReplyRenderer
 from jupyter_llm.display.throttle import Throttle
-from jupyter_llm.events import ContentDelta, Finished, ReasoningDelta, ToolCallDelta, Usage, UsageReport
-from jupyter_llm.stream import ReplyBuilder
+from jupyter_llm.core.events import ContentDelta, Finished, ReasoningDelta, ToolCallDelta, Usage, UsageReport
+from jupyter_llm.core.stream import ReplyBuilder
 from IPython.display import Markdown, display
 
 {generator}
@@ -409,7 +409,7 @@ def test_no_event_shows_only_the_usage_line(live_kernel):
 
 def test_tool_calls_show_as_they_stream_and_as_a_list_at_the_end(live_kernel):
     code = textwrap.dedent("""
-        from jupyter_llm.events import ToolCallDelta
+        from jupyter_llm.core.events import ToolCallDelta
         builder, renderer = ReplyBuilder("m"), ReplyRenderer(interval=0)
         renderer.start(model="m")
         events = [
@@ -436,7 +436,7 @@ def test_tool_calls_show_as_they_stream_and_as_a_list_at_the_end(live_kernel):
 
 def test_a_notice_shows_at_once_even_between_updates(live_kernel):
     code = textwrap.dedent("""
-        from jupyter_llm.events import Notice
+        from jupyter_llm.core.events import Notice
         renderer = ReplyRenderer(interval=60)
         renderer.start(model="m")
         renderer.on_event(ContentDelta("Hello"))

@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CELL = '''
 import itertools
 from jupyter_llm.display.renderer import ReplyRenderer
-from jupyter_llm.events import ContentDelta, Finished, ReasoningDelta, Usage, UsageReport
-from jupyter_llm.reply import Reply
+from jupyter_llm.core.events import ContentDelta, Finished, ReasoningDelta, Usage, UsageReport
+from jupyter_llm.core.reply import Reply
 
 ticks = itertools.count()
 renderer = ReplyRenderer(interval=0.05, clock=lambda: next(ticks) * 0.01)

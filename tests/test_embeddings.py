@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from jupyter_llm import errors
-from jupyter_llm.embeddings import cache_size, clear_cache, embed, search, similar, vectors
+from jupyter_llm.data.embeddings import cache_size, clear_cache, embed, search, similar, vectors
 from conftest import TEST_KEY
 
 MODEL = "Qwen3-Embedding-8B"
@@ -62,7 +62,7 @@ def test_base64_decodes_to_exactly_the_float_answer(llm, emulator):
 
 
 def test_a_server_that_sends_floats_is_read_too(llm, emulator):
-    from jupyter_llm.embeddings import _decode
+    from jupyter_llm.data.embeddings import _decode
 
     reference = emulator_floats(emulator, TEXTS[:2])
     rows = _decode(reference, 2, MODEL)

@@ -20,8 +20,8 @@ from conftest import TEST_KEY, Kernel, kernel_environment, kernel_value
 
 import jupyter_llm
 from jupyter_llm import errors
-from jupyter_llm.events import Notice
-from jupyter_llm.transport import Transport
+from jupyter_llm.core.events import Notice
+from jupyter_llm.core.transport import Transport
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from jupyter_llm import errors
-from jupyter_llm.formats import check, extract_code, html_source, is_python, math_source, parse_json
+from jupyter_llm.core.formats import check, extract_code, html_source, is_python, math_source, parse_json
 
 
 @pytest.mark.parametrize("text, value", [

@@ -10,7 +10,7 @@ from PIL import Image
 
 import jupyter_llm
 from jupyter_llm import errors
-from jupyter_llm.images import MAX_PIXELS, image_part, resolve, user_content
+from jupyter_llm.core.images import MAX_PIXELS, image_part, resolve, user_content
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -116,7 +116,7 @@ def test_without_pillow_files_need_a_clear_install_hint(tmp_path):
     import sys
 
     code = ("import sys; sys.modules['PIL'] = None\n"
-            "from jupyter_llm.images import image_part\n"
+            "from jupyter_llm.core.images import image_part\n"
             "try:\n    image_part(b'\\x89PNG')\nexcept ImportError as exc:\n    print(exc)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "needs Pillow: pip install pillow" in out.stdout, out.stderr

@@ -38,4 +38,4 @@ def test_a_star_import_leaves_python_builtins_alone():
     import builtins
 
     assert not set(jupyter_llm.__all__) & set(dir(builtins))
-    assert "map" in dir(jupyter_llm) and jupyter_llm.map.__module__ == "jupyter_llm.batch"
+    assert "map" in dir(jupyter_llm) and jupyter_llm.map.__module__ == "jupyter_llm.data.batch"

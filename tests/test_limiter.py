@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 
-from jupyter_llm.limiter import Limiter, estimate_tokens
+from jupyter_llm.core.limiter import Limiter, estimate_tokens
 
 
 class Clock:
@@ -124,7 +124,7 @@ def test_the_shrinkage_ends_after_a_quiet_spell():
 
 
 def test_estimate_counts_message_text_and_max_tokens():
-    from jupyter_llm.tokens import MESSAGE_OVERHEAD
+    from jupyter_llm.core.tokens import MESSAGE_OVERHEAD
 
     body = {"messages": [{"role": "user", "content": "x" * 400},
                          {"role": "user", "content": [{"type": "text", "text": "y" * 40}]}], "max_tokens": 50}
@@ -175,7 +175,7 @@ def test_the_session_limit_bounds_embeddings_and_asks_from_threads_too(llm, emul
     from concurrent.futures import ThreadPoolExecutor
 
     import jupyter_llm
-    from jupyter_llm import limiter
+    from jupyter_llm.core import limiter
 
     llm.max_concurrency, llm.max_retries = 1, 0  # a single 429 would raise
     llm.extra_headers = {"X-Emulator": "latency=0.05; max_concurrency=1"}

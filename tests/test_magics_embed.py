@@ -3,8 +3,8 @@ from __future__ import annotations
 
 SETUP = """
 %load_ext jupyter_llm
-import jupyter_llm.magics_embed
-get_ipython().register_magics(jupyter_llm.magics_embed.EmbedMagics)
+import jupyter_llm.magics.embed
+get_ipython().register_magics(jupyter_llm.magics.embed.EmbedMagics)
 import pandas as pd
 snippets = pd.DataFrame({"body": ["cats purr", "dogs bark", "cats purr"]}, index=[3, 1, 2])
 """
@@ -16,7 +16,7 @@ def test_llm_embed_stores_and_shows_the_frame(kernel):
     assert result.error is None, result.error
     shown = [m for m in result.outputs if m["msg_type"] == "execute_result"]
     assert shown and "×64" in shown[0]["content"]["data"]["text/plain"]
-    check = kernel.run("import jupyter_llm.embeddings as E, numpy as np\n"
+    check = kernel.run("import jupyter_llm.data.embeddings as E, numpy as np\n"
                        "m = E.vectors(vecs)\n"
                        "print(m.shape, m.dtype, list(vecs.index), vecs.attrs['dimensions'], "
                        "np.array_equal(m[0], m[2]))")

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jupyter_llm.projection import pca, plot_embeddings
-from jupyter_llm.vectorarray import VectorArray
+from jupyter_llm.data.projection import pca, plot_embeddings
+from jupyter_llm.data.vectors import VectorArray
 
 
 def clusters(n=60, d=64, seed=1):

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from jupyter_llm.chat import interpolate
-from jupyter_llm.prompt_values import MAX_CHARS, ErrorLog, error_text, prompt_text
+from jupyter_llm.core.messages import interpolate
+from jupyter_llm.core.values import MAX_CHARS, ErrorLog, error_text, prompt_text
 
 
 def test_a_large_frame_becomes_a_short_table_with_shape_and_dtypes():

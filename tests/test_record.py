@@ -11,7 +11,7 @@ import pytest
 from conftest import TEST_KEY
 from test_cassette import MIDDLE, closed_url
 
-from jupyter_llm.record import main
+from jupyter_llm.cli import main
 
 
 def test_record_a_notebook_then_replay_it_under_strict_nbval(emulator, tmp_path):

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from jupyter_llm import errors
-from jupyter_llm.reranking import parse, rerank
+from jupyter_llm.data.rerank import parse, rerank
 
 DOCS = ["a graphics processor runs CUDA kernels", "an apple is a fruit", "GPU memory and CUDA cores",
         "bananas are yellow fruit"]

@@ -5,7 +5,7 @@ import pytest
 from pydantic import BaseModel
 
 from jupyter_llm import errors
-from jupyter_llm.schema import as_schema, check
+from jupyter_llm.core.schema import as_schema, check
 
 
 def test_the_short_form_is_a_strict_json_schema():

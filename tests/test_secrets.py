@@ -21,7 +21,7 @@ from test_faults import MODEL, ROWS, closed_port
 import jupyter_llm
 from jupyter_llm import errors
 from jupyter_llm.api import catalog
-from jupyter_llm.transport import default_transport
+from jupyter_llm.core.transport import default_transport
 
 pytestmark = pytest.mark.timeout(240)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from jupyter_llm.events import ContentDelta, Finished, ReasoningDelta, ToolCallDelta, UsageReport
-from jupyter_llm.stream import ReplyBuilder, ThinkSplitter, events
+from jupyter_llm.core.events import ContentDelta, Finished, ReasoningDelta, ToolCallDelta, UsageReport
+from jupyter_llm.core.stream import ReplyBuilder, ThinkSplitter, events
 
 
 def chunk(delta=None, finish=None, usage=None, choices=True):
@@ -142,7 +142,7 @@ def test_ttft_and_rate_come_from_the_clock():
     builder = ReplyBuilder("m", clock=lambda: next(ticks))
     builder.add(ContentDelta("x"))
     builder.add(ToolCallDelta(index=0, id="a", name="f"))
-    builder.add(UsageReport(__import__("jupyter_llm.events").events.Usage(1, 100, 101)))
+    builder.add(UsageReport(__import__("jupyter_llm.core.events").core.events.Usage(1, 100, 101)))
     builder.add(Finished("stop"))
     reply = builder.finish()
     assert reply.ttft == 0.5 and reply.elapsed == 2.5 and reply.tokens_per_second == 50

@@ -5,7 +5,7 @@ import pytest
 
 import jupyter_llm
 from jupyter_llm import errors
-from jupyter_llm.tokens import context_warning, estimate_messages, estimate_tokens
+from jupyter_llm.core.tokens import context_warning, estimate_messages, estimate_tokens
 
 
 def test_cjk_text_costs_more_per_character():

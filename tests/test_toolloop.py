@@ -7,7 +7,7 @@ from typing import Literal
 import pytest
 
 import jupyter_llm
-from jupyter_llm.toolloop import format_result, validate
+from jupyter_llm.core.toolloop import format_result, validate
 from conftest import TEST_KEY
 
 MODEL = "qwen3-32b"
@@ -83,9 +83,9 @@ def test_arguments_are_validated_against_the_schema():
 
 
 def test_unknown_tool_name_is_fed_back(llm, emulator):
-    from jupyter_llm.reply import ToolCall
-    from jupyter_llm.toolloop import run_calls
-    from jupyter_llm.tools import make_tool
+    from jupyter_llm.core.reply import ToolCall
+    from jupyter_llm.core.toolloop import run_calls
+    from jupyter_llm.core.tools import make_tool
 
     [result] = run_calls([ToolCall("c1", "nope", "{}")], [make_tool(weather)])
     assert "unknown tool 'nope'" in result.error and "weather" in result.error
@@ -142,7 +142,7 @@ def test_a_broken_call_is_corrected_in_the_next_round(llm, emulator):
 def test_each_call_reports_running_then_how_it_went(llm):
     import threading
 
-    from jupyter_llm.events import Finished, ToolStatus, UsageReport
+    from jupyter_llm.core.events import Finished, ToolStatus, UsageReport
 
     def weather_or_fail(location: str) -> str:
         if location == "Tokyo":

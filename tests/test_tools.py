@@ -8,7 +8,7 @@ import pytest
 
 import jupyter_llm
 from jupyter_llm import errors
-from jupyter_llm.tools import REGISTRY, make_tool, schema_of
+from jupyter_llm.core.tools import REGISTRY, make_tool, schema_of
 
 
 class Colour(enum.Enum):

@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from jupyter_llm.record import main as record
+from jupyter_llm.cli import main as record
 
 
 def main(argv: list[str]) -> int:

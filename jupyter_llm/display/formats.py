@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 
-from .. import errors, formats
+from .. import errors
+from ..core import formats
 from .html import answer_bundle, plain_preview
 from .safe import safe_html, safe_markdown
 

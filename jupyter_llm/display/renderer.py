@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from ..events import ContentDelta, Event, Notice, ReasoningDelta, ToolCallDelta, ToolStatus
+from ..core.events import ContentDelta, Event, Notice, ReasoningDelta, ToolCallDelta, ToolStatus
 from .html import (answer_bundle, reasoning_bundle, reasoning_header, tool_calls_bundle, tool_card_bundle,
                    tool_live_html, usage_bundle)
 from .throttle import Throttle

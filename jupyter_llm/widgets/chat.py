@@ -142,7 +142,7 @@ class ChatPanel(widgets.VBox):
 
     def to_conversation(self, name: str | None = None):
         """The transcript as a :class:`jupyter_llm.Conversation`, to go on with in code."""
-        from ..conversation import Conversation
+        from ..core.conversation import Conversation
 
         return Conversation(messages=[dict(m) for m in self.messages], name=name, model=self.model.value,
                             system=self.system.value or None)
@@ -203,7 +203,7 @@ class ChatPanel(widgets.VBox):
         if self.tools:
             options.update(tools=self.tools, confirm=False)
         system = [{"role": "system", "content": self.system.value}] if self.system.value.strip() else []
-        from ..background import BackgroundChat
+        from ..core.background import BackgroundChat
 
         self._job = BackgroundChat(system + self.messages, on_events=box.feed, **options)
         self._task = loop.create_task(self._run(self._job, box))

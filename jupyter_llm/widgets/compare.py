@@ -42,7 +42,7 @@ class _Column:
         self._shown = 0.0
 
     def feed(self, events) -> None:
-        from ..events import ContentDelta, ReasoningDelta
+        from ..core.events import ContentDelta, ReasoningDelta
 
         for event in events:
             if isinstance(event, (ContentDelta, ReasoningDelta)):
@@ -95,7 +95,7 @@ class ComparePanel(widgets.VBox):
 
     def __init__(self, prompt: str, models, *, system: str | None = None, think: bool | None = None,
                  on_done=None, **params):
-        from ..chat import build_messages
+        from ..core.messages import build_messages
 
         models = [m.strip() for m in ([models] if isinstance(models, str) else models) if m and m.strip()]
         if not models:
@@ -126,7 +126,7 @@ class ComparePanel(widgets.VBox):
 
     async def run(self):
         """Stream every column concurrently; the summary DataFrame when all are done."""
-        from ..background import BackgroundChat
+        from ..core.background import BackgroundChat
 
         for column in self.columns:
             column.job = BackgroundChat(self.messages, on_events=column.feed, model=column.model, **self.options)

@@ -14,7 +14,7 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import errors
+from .. import errors
 
 #: Every registered tool by name; ``--tools all`` means these.
 REGISTRY: dict[str, Tool] = {}

@@ -5,7 +5,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from .magics import parse_options
+from . import parse_options
 
 
 @magics_class
@@ -28,7 +28,7 @@ class EmbedMagics(Magics):
             %llm_embed reviews["text"] -o review_vectors
             %llm_embed df -c body -m Qwen3-Embedding-8B --dimensions 1024
         """
-        from .embeddings import embed
+        from ..data.embeddings import embed
 
         args = parse_options(self.llm_embed, line)
         source = " ".join(args.expr)

@@ -5,9 +5,9 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from .magics import parse_options
+from . import parse_options
 
-from . import errors
+from .. import errors
 
 
 @magics_class
@@ -33,7 +33,8 @@ class CassetteMagics(Magics):
             %llm_cassette answers.llm.jsonl --mode replay
             %llm_cassette --mode off
         """
-        from . import cassette, session
+        from ..core import cassette
+        from .. import session
 
         args = parse_options(self.llm_cassette, line)
         if args.speed is not None:

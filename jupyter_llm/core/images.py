@@ -15,7 +15,7 @@ import io
 import math
 from pathlib import Path
 
-from . import errors
+from .. import errors
 
 #: Largest image sent, in pixels (width × height); bigger ones are scaled down to it.
 MAX_PIXELS = 1024 * 1024

@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from .cassette import default_path, write_atomic
+from .core.cassette import default_path, write_atomic
 
 
 def record(notebook: Path, *, cassette: Path | None = None, timeout: float = 600,
@@ -44,7 +44,7 @@ def record(notebook: Path, *, cassette: Path | None = None, timeout: float = 600
 
 def _gateway() -> str:
     from . import errors
-    from .config import Session
+    from .core.config import Session
 
     try:
         session = Session()

@@ -13,7 +13,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import errors, limiter
+from .. import errors
+from . import limiter
 from .cassette import recorded
 from .config import Endpoint
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from . import errors
+from .. import errors
 
 _TYPES = {str: "string", int: "integer", float: "number", bool: "boolean"}
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 
-from . import errors
+from .. import errors
 
 #: The output formats of ``%%llm -f``; markdown is the default.
 FORMATS = ("markdown", "text", "code", "json", "html", "math")

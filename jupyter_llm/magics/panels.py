@@ -5,8 +5,8 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from . import errors
-from .magics import cell_prompt, parse_options, sampling
+from .. import errors
+from . import cell_prompt, parse_options, sampling
 
 
 @magics_class
@@ -27,7 +27,7 @@ class PanelMagics(Magics):
         """
         from IPython.display import display
 
-        from .widgets.chat import ChatPanel
+        from ..widgets.chat import ChatPanel
 
         args = parse_options(self.llm_chat, line)
         panel = ChatPanel(model=args.model, system=args.system)
@@ -59,7 +59,7 @@ class PanelMagics(Magics):
         """
         from IPython.display import display
 
-        from .widgets.compare import ComparePanel
+        from ..widgets.compare import ComparePanel
 
         args = parse_options(self.llm_compare, line)
         prompt = cell_prompt(cell, self.shell.user_ns, "llm_compare")

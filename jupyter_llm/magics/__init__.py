@@ -7,7 +7,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from . import errors
+from .. import errors
 
 
 @magics_class
@@ -53,13 +53,13 @@ class LLMMagics(Magics):
             %%llm --chat -f json -o facts
             Give the three largest cities of {country} as a JSON list.
         """
-        from .magics_chat import send
+        from .conversations import send
 
         args = parse_options(self.llm, line)
         prompt = cell_prompt(cell, self.shell.user_ns, "llm")
         params = sampling(args)
         if args.tools:
-            from .tools import resolve
+            from ..core.tools import resolve
 
             try:
                 params["tools"] = resolve(args.tools, self.shell.user_ns)
@@ -97,7 +97,7 @@ class LLMMagics(Magics):
         """
         from IPython.display import display
 
-        from . import session
+        from .. import session
 
         args = parse_options(self.llm_config, line)
         if args.reload:
@@ -122,7 +122,7 @@ class LLMMagics(Magics):
             except (errors.ConfigError, ValueError) as exc:
                 raise UsageError(str(exc)) from None
             if name in ("base_url", "api_key", "auth"):
-                from .api import catalog
+                from ..api import catalog
 
                 catalog().refresh()
         if not args.settings:
@@ -133,7 +133,7 @@ class LLMMagics(Magics):
     @line_magic
     def llm_models(self, line: str):
         """Show the models the gateway serves and what each can do (context, tools, thinking, vision)."""
-        from .api import catalog
+        from ..api import catalog
 
         args = parse_options(self.llm_models, line)
         if args.refresh:
@@ -143,7 +143,7 @@ class LLMMagics(Magics):
 
 def cell_prompt(cell: str, namespace: dict, magic: str) -> str:
     """The cell's text with ``{name}`` references filled; a note names those left as written."""
-    from .chat import interpolate
+    from ..core.messages import interpolate
 
     if not cell.strip():
         raise UsageError(f"The cell is empty: write the prompt below the %%{magic} line.")
@@ -182,11 +182,11 @@ def parse_options(magic, line: str):
 
 def _settings_view(session):
     # With a front end that draws widgets, the settings are an editable panel; elsewhere a table.
-    from .display.renderer import _has_front_end
+    from ..display.renderer import _has_front_end
 
     if not _has_front_end():
         return session
-    from .widgets.settings import SettingsPanel
+    from ..widgets.settings import SettingsPanel
 
     return SettingsPanel()
 
@@ -200,12 +200,12 @@ def _short_traceback(shell, etype, value, tb, tb_offset=None):
 
 
 def register(ipython) -> None:
-    from . import magics_chat
-    from .accessor import register_when_pandas_loads
-    from .magics_batch import BatchMagics
-    from .magics_cassette import CassetteMagics
-    from .magics_embed import EmbedMagics
-    from .magics_panels import PanelMagics
+    from . import conversations as magics_chat
+    from ..data.accessor import register_when_pandas_loads
+    from .usage import BatchMagics
+    from .cassette import CassetteMagics
+    from .embed import EmbedMagics
+    from .panels import PanelMagics
 
     ipython.register_magics(LLMMagics)
     ipython.register_magics(EmbedMagics)
@@ -219,7 +219,7 @@ def register(ipython) -> None:
 
 
 def unregister(ipython) -> None:
-    from . import magics_chat
+    from . import conversations as magics_chat
 
     magics_chat.unregister(ipython)
     if errors.LLMError in ipython.custom_exceptions:

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import errors
+from .. import errors
 
 #: The conversation ``%%llm --chat`` continues when no name is given.
 DEFAULT = "default"
@@ -75,8 +75,8 @@ class Conversation:
         ``temperature``, ``tools``, ...). A failed request adds nothing to the conversation;
         the error's ``.reply`` holds any partial answer.
         """
-        from .api import catalog, chat
-        from .chat import as_text
+        from ..api import catalog, chat
+        from .messages import as_text
 
         prompt, note = as_text(prompt)
         if not prompt.strip() and not images:
@@ -164,7 +164,7 @@ class Conversation:
 
     def transcript(self) -> str:
         """The conversation as Markdown, one section per message (model text made safe)."""
-        from .display.safe import safe_markdown
+        from ..display.safe import safe_markdown
 
         parts = [f"**system**: {safe_markdown(self.system)}"] if self.system else []
         for message in self.messages:
@@ -209,7 +209,7 @@ def fit(head: list[dict], history: list[dict], turn: dict, context: int, max_tok
 
 
 def _session():
-    from . import session
+    from .. import session
 
     return session
 

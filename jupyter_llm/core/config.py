@@ -14,7 +14,7 @@ from pathlib import Path
 
 from traitlets import Bool, CaselessStrEnum, Dict, Float, HasTraits, Int, Unicode, validate
 
-from . import errors
+from .. import errors
 
 #: Settings that ``%llm_config k=v`` and the config file may set, with a one-line help each.
 SETTINGS = {
@@ -309,7 +309,7 @@ def _coerce(trait, value, name):
 
 
 def _emulator_url(session: Session) -> str:
-    from . import emulator
+    from .. import emulator
 
     server = emulator.shared()
     if not session.emulated:

@@ -23,7 +23,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from . import errors
+from .. import errors
 
 #: Errors that say the whole batch cannot work (key, model, setting): stop, do not fail row by row.
 _FATAL = (errors.AuthenticationError, errors.ModelNotFound, errors.ConfigError, errors.CapabilityError)
@@ -95,7 +95,7 @@ def map(data, prompt, *, model: str | None = None, schema=None, system: str | No
 
 
 def _concurrency(concurrency: int | None) -> int:
-    from . import session
+    from .. import session
 
     ceiling = session.max_concurrency
     if concurrency is None:
@@ -112,8 +112,8 @@ class _Job:
     """One map() call: the rows' prompts, their cache keys, and what came back."""
 
     def __init__(self, data, prompt, model, schema, system, think, params, cache):
-        from .api import _default_model, catalog, _session
-        from .schema import as_schema
+        from ..api import _default_model, catalog, _session
+        from ..core.schema import as_schema
 
         self.index, records, kind = _rows(data)
         self.prompts = [_fill(prompt, record, kind) for record in records]
@@ -157,17 +157,17 @@ class _Job:
                 self.pending.append(i)
         self.interrupted = False
         self.summary = ""
-        from .usage import batch_counter
+        from ..core.usage import batch_counter
 
         self.usage, self._count = batch_counter()
 
     def check_size(self, confirm: bool) -> None:
-        from . import session
+        from .. import session
 
         over = session.batch_confirm_over
         if confirm or not over or len(self.pending) <= over:
             return
-        from .tokens import estimate_tokens
+        from ..core.tokens import estimate_tokens
 
         system = estimate_tokens(self.system or "")
         prompt_tokens = sum(system + estimate_tokens(p) + 8 for p in self.pending_prompts())
@@ -185,7 +185,7 @@ class _Job:
     def run(self, concurrency: int, rpm, tpm, retries: int, progress) -> None:
         if not self.pending:
             return self._report()
-        from .limiter import Limiter
+        from ..core.limiter import Limiter
 
         own = Limiter(lambda: (None, rpm, tpm)) if rpm or tpm else None
         stop = threading.Event()
@@ -228,9 +228,9 @@ class _Job:
     def _row(self, i: int, own, retries: int, stop: threading.Event) -> None:
         from contextlib import nullcontext
 
-        from .api import chat
-        from .chat import build_messages
-        from .tokens import estimate_tokens
+        from ..api import chat
+        from ..core.messages import build_messages
+        from ..core.tokens import estimate_tokens
 
         attempt = 0
         while not stop.is_set():
@@ -288,7 +288,7 @@ class _Job:
                 self.failures[kind] += 1
 
     def _report(self) -> None:
-        from .usage import set_last_batch
+        from ..core.usage import set_last_batch
 
         n = len(self.prompts)
         answered = sum(self.done)
@@ -403,7 +403,7 @@ def _bar(total: int, done: int, progress):
 
 def _raise_interrupts() -> bool:
     # In a notebook the partial result is what the user wants back; a script must stop.
-    from .api import in_kernel
+    from ..api import in_kernel
 
     return not in_kernel()
 

@@ -200,7 +200,7 @@ _shared_lock = threading.Lock()
 
 
 def _session_limits() -> tuple:
-    from . import session
+    from .. import session
 
     return session.max_concurrency, session.requests_per_minute, session.tokens_per_minute
 

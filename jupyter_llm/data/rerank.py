@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pandas as pd
 
-from . import errors
+from .. import errors
 
 
 def rerank(query: str, documents, *, top_n: int | None = None, model: str | None = None,
@@ -28,9 +28,9 @@ def rerank(query: str, documents, *, top_n: int | None = None, model: str | None
         ranked = jupyter_llm.rerank("what is a GPU", ["a graphics processor", "a fruit", "CUDA cores"])
         ranked.iloc[0]["document"]      # 'a graphics processor'
     """
-    from .api import _session
+    from ..api import _session
     from .embeddings import default_model
-    from .transport import default_transport
+    from ..core.transport import default_transport
 
     if not isinstance(query, str) or not query.strip():
         raise errors.ConfigError("rerank() needs a non-empty query string.")

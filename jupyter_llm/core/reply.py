@@ -105,7 +105,7 @@ class Reply:
         return " · ".join(parts)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        from .display.safe import safe_markdown
+        from ..display.safe import safe_markdown
 
         # Model text is shown, never run: raw HTML in it is escaped as in %%llm's output.
         markdown = safe_markdown(self.content)

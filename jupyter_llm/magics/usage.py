@@ -4,7 +4,7 @@ from __future__ import annotations
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from .magics import parse_options
+from . import parse_options
 
 
 @magics_class
@@ -23,7 +23,7 @@ class BatchMagics(Magics):
             %llm_usage
             %llm_usage --batch
         """
-        from . import usage
+        from ..core import usage
 
         args = parse_options(self.llm_usage, line)
         if args.reset:

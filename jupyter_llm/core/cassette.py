@@ -32,7 +32,8 @@ import time
 import types
 from pathlib import Path
 
-from . import cassette_diff, errors
+from . import cassette_diff
+from .. import errors
 
 MODES = ("off", "auto", "record", "replay")
 SUFFIX = ".llm.jsonl"

@@ -17,8 +17,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from . import errors
-from .vectorarray import VectorArray
+from .. import errors
+from .vectors import VectorArray
 
 COLUMN = "embedding"
 #: Batches above which a progress bar is shown (when tqdm is installed).
@@ -74,8 +74,8 @@ def embed(
         jupyter_llm.vectors(df).shape          # (3, 4096)
         jupyter_llm.similar("kitten", df, k=2)
     """
-    from .api import _session, catalog
-    from .transport import default_transport
+    from ..api import _session, catalog
+    from ..core.transport import default_transport
 
     source = _as_series(texts, column)
     if not isinstance(batch_size, int) or batch_size < 1:
@@ -258,7 +258,7 @@ def search(query: str, frame: pd.DataFrame, k: int = 10, *, rerank: bool = True,
     if not rerank or hits.empty:
         hits.insert(0, "score", hits["similarity"].to_numpy())
         return hits.head(k)
-    from .reranking import rerank as _rerank
+    from .rerank import rerank as _rerank
 
     ranked = _rerank(query, hits[text], top_n=k, model=model)
     out = hits.loc[ranked.index].copy()
@@ -268,7 +268,7 @@ def search(query: str, frame: pd.DataFrame, k: int = 10, *, rerank: bool = True,
 
 def default_model(kind: str) -> str:
     """The first model of ``kind`` ("embedding" or "rerank") the gateway serves."""
-    from .api import catalog
+    from ..api import catalog
 
     names = [m.name for m in catalog().models() if m.kind == kind and m.served]
     if not names:

@@ -11,7 +11,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from . import errors
+from .. import errors
 
 _EXPLAIN = """A cell in my Jupyter notebook failed. Explain briefly what went wrong, then show the corrected code.
 
@@ -28,8 +28,8 @@ The error:
 
 def send(shell, args, prompt: str, params: dict):
     """Run one ``%%llm`` request: alone or in a conversation, with images, shown in a format."""
-    from . import formats
-    from .api import chat
+    from ..core import formats
+    from ..api import chat
 
     try:
         name = formats.check(args.format)
@@ -39,8 +39,8 @@ def send(shell, args, prompt: str, params: dict):
     renderer = None
     kw = dict(model=args.model, think=args.think, display=True, **params)
     if name != "markdown":
-        from .display.formats import format_bundle
-        from .display.renderer import ReplyRenderer
+        from ..display.formats import format_bundle
+        from ..display.renderer import ReplyRenderer
 
         renderer = ReplyRenderer(answer=lambda content: format_bundle(name, content))
         renderer.start(model=args.model or "")
@@ -49,11 +49,11 @@ def send(shell, args, prompt: str, params: dict):
         if args.chat:
             reply = _conversation(args).ask(prompt, images=images, **kw)
         else:
-            from .chat import build_messages
+            from ..core.messages import build_messages
 
             messages = build_messages(prompt, system=args.system)
             if images:
-                from .images import user_content
+                from ..core.images import user_content
 
                 messages[-1]["content"] = user_content(prompt, images)
             reply = chat(messages, **kw)
@@ -71,7 +71,7 @@ def send(shell, args, prompt: str, params: dict):
 
 
 def _conversation(args):
-    from .conversation import Conversation
+    from ..core.conversation import Conversation
 
     conversation = Conversation.named(args.chat)
     if args.system:
@@ -80,13 +80,13 @@ def _conversation(args):
 
 
 def _image(name: str, namespace: dict) -> dict:
-    from .images import image_part, resolve
+    from ..core.images import image_part, resolve
 
     return image_part(resolve(name, namespace))
 
 
 def _read(reply, name: str) -> None:
-    from . import formats
+    from ..core import formats
 
     if name == "json":
         try:
@@ -99,7 +99,7 @@ def _read(reply, name: str) -> None:
 
 
 def _next_cell(shell, code: str, content: str) -> None:
-    from .formats import extract_code, is_python
+    from ..core.formats import extract_code, is_python
 
     language = extract_code(content)[1]
     if not is_python(language):
@@ -126,8 +126,8 @@ class ChatMagics(Magics):
             %llm_history
             %llm_history review
         """
-        from .conversation import DEFAULT, Conversation
-        from .magics import parse_options
+        from ..core.conversation import DEFAULT, Conversation
+        from . import parse_options
 
         args = parse_options(self.llm_history, line)
         name = args.name or DEFAULT
@@ -149,8 +149,8 @@ class ChatMagics(Magics):
             %llm_reset
             %llm_reset review
         """
-        from .conversation import DEFAULT, Conversation
-        from .magics import parse_options
+        from ..core.conversation import DEFAULT, Conversation
+        from . import parse_options
 
         args = parse_options(self.llm_reset, line)
         names = Conversation.names() if args.all else [args.name or DEFAULT]
@@ -172,9 +172,9 @@ class ChatMagics(Magics):
 
             %llm_explain -m qwen3-32b --no-think
         """
-        from .api import chat
-        from .chat import build_messages
-        from .magics import parse_options
+        from ..api import chat
+        from ..core.messages import build_messages
+        from . import parse_options
 
         args = parse_options(self.llm_explain, line)
         code, error = _last_error(self.shell)
@@ -189,7 +189,7 @@ class ChatMagics(Magics):
 
 
 def _last_error(shell) -> tuple[str, str]:
-    from .prompt_values import ErrorLog, error_text
+    from ..core.values import ErrorLog, error_text
 
     log = shell.user_ns.get("Err")
     last = log.last() if isinstance(log, ErrorLog) else None
@@ -202,13 +202,13 @@ def _last_error(shell) -> tuple[str, str]:
 
 
 def register(ipython) -> None:
-    from .prompt_values import install
+    from ..core.values import install
 
     ipython.register_magics(ChatMagics)
     install(ipython)
 
 
 def unregister(ipython) -> None:
-    from .prompt_values import uninstall
+    from ..core.values import uninstall
 
     uninstall(ipython)

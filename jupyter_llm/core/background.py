@@ -17,7 +17,7 @@ import contextvars
 import threading
 from collections.abc import Callable
 
-from . import errors
+from .. import errors
 from .events import Event
 from .reply import Reply
 
@@ -71,7 +71,7 @@ class BackgroundChat:
         self._call(self._release)
 
     def _work(self) -> None:
-        from .api import chat
+        from ..api import chat
 
         try:
             reply = chat(self.messages, display=False, on_event=self._forward, **self.options)

@@ -5,7 +5,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-from . import errors
+from .. import errors
 from .catalog import ModelInfo
 
 # A reference is a name followed by attribute access and literal indexing: {df}, {df.shape},
@@ -60,7 +60,7 @@ def _resolve(ref: str, namespace: dict):
 
 
 def _as_text(value) -> str:
-    from .prompt_values import prompt_text
+    from .values import prompt_text
 
     return prompt_text(value)
 

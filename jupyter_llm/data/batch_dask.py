@@ -26,7 +26,7 @@ class _Settings:
         return f"<jupyter-llm settings for {self.values.get('base_url')}, key hidden>"
 
     def apply(self) -> None:
-        from . import session
+        from .. import session
 
         for name, value in self.values.items():
             if getattr(session, name) != value:
@@ -38,7 +38,7 @@ _SHIPPED = ("api_key", "auth", "model", "think", "soft_think_switch", "temperatu
 
 
 def _snapshot(model: str | None) -> _Settings:
-    from . import session
+    from .. import session
 
     values = {name: getattr(session, name) for name in _SHIPPED}
     # The endpoint resolves routes and the built-in emulator to a concrete URL a worker can use.
@@ -65,8 +65,8 @@ def map_dask(data, prompt, *, confirm=False, **kwargs):
     """Lazy ``map()`` over each partition of ``data``; call ``.compute()`` on the result."""
     import pandas as pd
 
-    from . import errors, session
-    from .schema import as_schema
+    from .. import errors, session
+    from ..core.schema import as_schema
 
     over = session.batch_confirm_over
     if over and not confirm and len(data) > over:
