@@ -18,10 +18,12 @@ lab: $(STAMP)
 
 ## Every test: unit, integration against the emulator, real kernels, notebooks under nbval.
 test: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest tests
 	JUPYTER_LLM_CASSETTE_MODE=replay $(BIN)/python -m pytest --nbval notebooks --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 
 unit: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest tests
 
 ## Notebooks under strict nbval, answered from their cassettes (x.ipynb -> x.llm.jsonl): no gateway needed.

@@ -46,12 +46,11 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .core import cassette
     from . import errors
-    from .api import ask
-    from .data.batch import map as map  # public, though not in __all__
+    from .api import Conversation, ask
+    from .core import cassette
     from .core.config import Session
-    from .core.conversation import Conversation
+    from .data.batch import map as map  # public, though not in __all__
     from .data.embeddings import embed, search, similar, vectors
     from .data.projection import plot_embeddings
     from .core.reply import Reply
@@ -66,7 +65,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "ask": ("api", "ask"),
     "Reply": ("core.reply", "Reply"),
-    "Conversation": ("core.conversation", "Conversation"),
+    "Conversation": ("api", "Conversation"),
     "tool": ("core.tools", "tool"),
     "errors": ("errors", None),
     "embed": ("data.embeddings", "embed"),
@@ -87,9 +86,9 @@ _LAZY = {
 
 def __getattr__(name: str):
     if name == "session":
-        from .core.config import Session
+        from .core.session import current
 
-        value = Session()
+        value = current()
     elif name in _LAZY:
         module, attr = _LAZY[name]
         module = importlib.import_module(f".{module}", __name__)

@@ -13,7 +13,10 @@ import os
 import sys
 from pathlib import Path
 
-from .core.cassette import default_path, write_atomic
+from . import errors
+from .core.cassette import default_path
+from .core.config import Session
+from .core.files import write_atomic
 
 
 def record(notebook: Path, *, cassette: Path | None = None, timeout: float = 600,
@@ -22,7 +25,7 @@ def record(notebook: Path, *, cassette: Path | None = None, timeout: float = 600
 
     Example::
 
-        from jupyter_llm.record import record
+        from jupyter_llm.cli import record
         record(Path("notebooks/quickstart.ipynb"))     # -> notebooks/quickstart.llm.jsonl
     """
     import nbclient
@@ -43,13 +46,10 @@ def record(notebook: Path, *, cassette: Path | None = None, timeout: float = 600
 
 
 def _gateway() -> str:
-    from . import errors
-    from .core.config import Session
-
     try:
         session = Session()
     except errors.ConfigError as exc:
-        raise SystemExit(f"jupyter-llm record: {exc}") from None
+        raise SystemExit(f"jupyter-llm record: {exc}") from exc
     if session.base_url:
         return f"the gateway at {session.base_url}"
     return ("the built-in emulator, a test double (no gateway configured: set JUPYTER_LLM_BASE_URL "

@@ -18,6 +18,9 @@
     ├── FormatError               the reply is not in the format asked for (-f json); .reply keeps the text
     └── Stopped                   the user stopped the reply (a panel's Stop button); .reply has what arrived
 
+    Cause                         chained under an error as its cause: what the layer below said (its
+                                  type and cleaned message), without the frames that held the request
+
 Example::
 
     try:
@@ -122,6 +125,12 @@ class Stopped(LLMError):
     """The user stopped the reply while it streamed; ``.reply`` has what arrived."""
 
 
+class Cause(Exception):
+    """What the layer below (the openai SDK, httpx) raised, as its type and message with any key
+    removed. Chained as ``__cause__`` instead of the original, whose frames hold the request's
+    headers: a verbose traceback would print them."""
+
+
 _KEYISH = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,})")
 
 
@@ -148,5 +157,7 @@ __all__ = [
     "IncompleteReply",
     "CassetteMiss",
     "FormatError",
+    "Stopped",
+    "Cause",
     "redact",
 ]

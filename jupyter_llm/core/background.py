@@ -3,7 +3,7 @@
 Panels must keep the kernel responsive while a reply streams: a widget callback that
 blocks freezes every other widget, Stop included. The transport is synchronous (the
 openai SDK and a line reader), so the request runs in a worker thread through
-``api.chat`` and its events are delivered on the loop in batches, where widgets may be
+``chat.send`` and its events are delivered on the loop in batches, where widgets may be
 touched safely.
 
 Stopping sets a flag that the chat path meets at its next event (or retry notice) as
@@ -18,15 +18,17 @@ import threading
 from collections.abc import Callable
 
 from .. import errors
+from .chat import send
 from .events import Event
 from .reply import Reply
+from .stream import ReplyBuilder
 
 
 class BackgroundChat:
     """One streamed chat request run in a worker thread; ``await job.run()`` on the loop.
 
     ``on_events`` is called on the loop's thread with each batch of new events (a list).
-    Other keyword arguments go to :func:`jupyter_llm.api.chat` (``model``, ``think``, ...).
+    Other keyword arguments go to :func:`jupyter_llm.core.chat.send` (``model``, ``think``, ...).
 
     Example::
 
@@ -36,8 +38,6 @@ class BackgroundChat:
     """
 
     def __init__(self, messages: list[dict], *, on_events: Callable[[list[Event]], None], **options):
-        from .stream import ReplyBuilder
-
         self.messages = messages
         self.options = options
         self._on_events = on_events
@@ -71,10 +71,8 @@ class BackgroundChat:
         self._call(self._release)
 
     def _work(self) -> None:
-        from ..api import chat
-
         try:
-            reply = chat(self.messages, display=False, on_event=self._forward, **self.options)
+            reply = send(self.messages, on_event=self._forward, **self.options)
         except Exception as exc:  # every failure belongs to the awaiting side, which shows it
             self._call(self._settle, None, exc)
         else:

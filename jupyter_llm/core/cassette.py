@@ -22,18 +22,17 @@ Example::
 """
 from __future__ import annotations
 
-import functools
 import json
-import os
 import sys
-import tempfile
 import threading
 import time
 import types
 from pathlib import Path
 
-from . import cassette_diff
 from .. import errors
+from . import cassette_diff, kernel
+from .files import write_atomic
+from .notes import note
 
 MODES = ("off", "auto", "record", "replay")
 SUFFIX = ".llm.jsonl"
@@ -94,21 +93,22 @@ class Cassette:
                 continue
             try:
                 record = json.loads(line)
-            except json.JSONDecodeError:
+            except json.JSONDecodeError as exc:
                 raise errors.ConfigError(
                     f"{self.path}, line {number}, is not JSON: the cassette was edited by hand or "
                     f"merged badly. Fix the line, or re-record with `jupyter-llm record NOTEBOOK`."
-                ) from None
+                ) from exc
             if "kind" not in record:
                 continue  # the header line
             key = _key(record["kind"], record["request"])
             self._records.setdefault(key, []).append(record)
             self._lines[_sort_key(record)] = line
 
-    def call(self, kind: str, live, request: dict, secrets):
-        """Answer one request: replay it, or run ``live()`` and record what it returns."""
-        request = _scrub(request, secrets)
-        key = _key(kind, request)
+    def answer(self, request, live):
+        """Answer one transport request: replay it, or run ``live()`` and record what it returns."""
+        kind, secrets = request.kind, request.all_secrets()
+        body = _scrub(request.body, secrets)
+        key = _key(kind, body)
         with self._lock:
             self._announce()
             n = self._used.get(key, 0)
@@ -121,8 +121,8 @@ class Cassette:
                     # Sent more often than recorded: a cell run again by hand. Its last answer
                     # is what the user saw for it, better than an error in the middle of a class.
                     return _replay(kind, recorded[-1], self.speed)
-                raise self._miss(kind, request)
-        record = {"kind": kind, "n": n, "request": request}
+                raise self._miss(kind, body)
+        record = {"kind": kind, "n": n, "request": body}
         if kind == "chat":
             return self._record_stream(key, record, live, secrets)
         try:
@@ -133,6 +133,11 @@ class Cassette:
             raise
         self._store(key, record, secrets)
         return record["response"]
+
+    @property
+    def replaying(self) -> bool:
+        """True in replay mode: nothing this cassette answers reaches the gateway."""
+        return self.mode == "replay"
 
     def _record_stream(self, key, record, live, secrets):
         chunks = record["chunks"] = []
@@ -169,7 +174,7 @@ class Cassette:
         self._announced = True
         # Same words in every mode but the mode itself, so a recorded notebook and its replay
         # differ only where the sanitiser expects it.
-        print(f"jupyter-llm: cassette {self.path.name} ({self.mode} mode)", file=sys.stderr)
+        note(f"cassette {self.path.name} ({self.mode} mode)")
 
     def _miss(self, kind, request) -> errors.CassetteMiss:
         cell = cassette_diff.cell()
@@ -185,24 +190,6 @@ class Cassette:
             f"`jupyter-llm record NOTEBOOK`, or record what is missing with %llm_cassette --mode auto.",
             cell=cell, differences=differences, nearest=nearest,
         )
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``.
-
-    A process killed mid-write leaves the previous file intact, never half a line.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _replay(kind: str, record: dict, speed: float):
@@ -263,115 +250,33 @@ def _sort_key(record: dict) -> tuple:
     return (_key(record["kind"], record["request"]), record["n"])
 
 
-# Which cassette answers: the innermost `with jupyter_llm.cassette(...)`, else the session's.
-# A plain list, not a context variable: batch jobs send from worker threads.
-_stack: list[Cassette] = []
-_stack_lock = threading.Lock()
-_opened: dict[tuple, Cassette] = {}
-
-
-def active() -> Cassette | None:
-    """The cassette that answers requests now, or None (go to the gateway)."""
-    if _stack:
-        return _stack[-1]
-    import jupyter_llm
-
-    session = jupyter_llm.session
-    path = session.cassette or os.environ.get("JUPYTER_LLM_CASSETTE") or None
-    mode = session.cassette_mode or os.environ.get("JUPYTER_LLM_CASSETTE_MODE", "").strip().lower() or None
-    mode = mode or ("auto" if path else "off")
-    if mode == "off":
-        return None
-    if mode not in MODES:
-        raise errors.ConfigError(f"JUPYTER_LLM_CASSETTE_MODE must be one of {', '.join(MODES)}, not {mode!r}.")
-    if not path:
-        notebook = notebook_path()
-        if notebook is None:
-            raise errors.ConfigError(
-                f"Cassette mode is {mode!r} but no cassette file is set and the notebook's path is not "
-                f"known here. Name one: %llm_cassette PATH, jupyter_llm.session.cassette = PATH, or "
-                f"JUPYTER_LLM_CASSETTE=PATH."
-            )
-        path = default_path(notebook)
-    ident = (str(Path(path).expanduser().absolute()), mode, session.cassette_speed)
-    with _stack_lock:
-        tape = _opened.get(ident)
-        if tape is None:
-            tape = _opened[ident] = Cassette(path, mode, speed=session.cassette_speed)
-    return tape
-
-
-def replaying() -> bool:
-    """True when the active cassette is in replay mode: nothing will reach the gateway."""
-    tape = active()
-    return tape is not None and tape.mode == "replay"
-
-
-def notebook_path() -> Path | None:
-    """The running notebook's file, when the front end told the kernel (else None).
-
-    Jupyter Server puts it in ``JPY_SESSION_NAME`` (ipykernel copies it to ``__session__``),
-    relative to the server's root, while the kernel starts in the notebook's folder; VS Code
-    sets ``__vsc_ipynb_file__``.
-    """
-    names = [os.environ.get("JPY_SESSION_NAME")]
-    if "IPython" in sys.modules:
-        from IPython import get_ipython
-
-        shell = get_ipython()
-        if shell is not None:
-            names = [shell.user_ns.get("__vsc_ipynb_file__"), shell.user_ns.get("__session__")] + names
-    for name in names:
-        if not isinstance(name, str) or not name.endswith(".ipynb"):
-            continue
-        path = Path(name)
-        for candidate in (path, Path.cwd() / path.name):
-            if candidate.exists():
-                return candidate.resolve()
-    return None
-
-
 def default_path(notebook) -> Path:
     """``x.ipynb`` -> ``x.llm.jsonl`` beside it."""
     notebook = Path(notebook)
     return notebook.with_name(notebook.name.removesuffix(".ipynb") + SUFFIX)
 
 
-def recorded(kind: str):
-    """Route a transport method through the active cassette (a decorator for transport.py)."""
-    def wrap(method):
-        @functools.wraps(method)
-        def call(self, *args, **kwargs):
-            tape = active()
-            if tape is None:
-                return method(self, *args, **kwargs)
-            request, secrets = _request(kind, args, kwargs)
-            live = functools.partial(method, self, *args, **kwargs)
-            if kind == "models":
-                # Resolving the endpoint has visible effects (the emulator notice). Done first in
-                # every mode, as the other requests do, so a replay's outputs match the recording's.
-                args[0].endpoint(args[0].model)
-            return tape.call(kind, live, request, secrets)
-        return call
-    return wrap
-
-
-def _request(kind: str, args, kwargs) -> tuple[dict, list]:
-    if kind == "models":
-        session = args[0]
-        return {}, [*session.secrets()]
-    endpoint, body = args[0], args[1]
-    return dict(body), [*kwargs.get("secrets", ()), endpoint.api_key]
-
-
 def use(path=None, mode: str = "auto", *, speed: float = 0.0) -> Cassette:
     """A :class:`Cassette` for ``path`` (default: beside the running notebook), to use in ``with``."""
     if path is None:
-        notebook = notebook_path()
+        notebook = kernel.notebook_path()
         if notebook is None:
             raise errors.ConfigError("cassette(): give a path; the notebook's path is not known here.")
         path = default_path(notebook)
     return Cassette(path, mode, speed=speed)
+
+
+# Which cassette answers: the innermost `with jupyter_llm.cassette(...)`, else the session's
+# (cassette_transport.active). A plain list, not a context variable: batch jobs send from
+# worker threads.
+_stack: list[Cassette] = []
+_stack_lock = threading.Lock()
+
+
+def innermost() -> Cassette | None:
+    """The cassette of the innermost ``with jupyter_llm.cassette(...)`` block, if any."""
+    with _stack_lock:
+        return _stack[-1] if _stack else None
 
 
 class _CallableModule(types.ModuleType):

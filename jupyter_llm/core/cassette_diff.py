@@ -6,14 +6,14 @@ parameter, tools), most telling first.
 """
 from __future__ import annotations
 
+import difflib
 import json
-import sys
+
+from . import kernel
 
 
 def nearest(request: dict, candidates: list[dict]) -> tuple[dict | None, list[str]]:
     """The candidate with the fewest changed fields (then the most similar text), and its changes."""
-    import difflib
-
     if not candidates:
         return None, []
     text = json.dumps(request, sort_keys=True, ensure_ascii=False)
@@ -95,14 +95,10 @@ def _short(value) -> str:
 
 def cell() -> str:
     """``cell [5] (`%%llm -m qwq-32b`)`` for the cell running in the kernel, or ``""``."""
-    if "IPython" not in sys.modules:
+    running = kernel.shell()
+    if running is None:
         return ""
-    from IPython import get_ipython
-
-    shell = get_ipython()
-    if shell is None:
-        return ""
-    history = shell.history_manager.input_hist_raw
+    history = running.history_manager.input_hist_raw
     if len(history) < 2:
         return ""
     # The running cell is stored before it runs, at the index of its In[n] number.

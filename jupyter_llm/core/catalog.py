@@ -6,8 +6,12 @@ and ``[models."NAME"]`` tables in the user's config file, in rising priority.
 """
 from __future__ import annotations
 
+import difflib
 import fnmatch
 from dataclasses import dataclass, field, fields, replace
+
+from .. import errors
+from .client import Client
 
 #: Families of the gateway's models, most specific pattern first. Unknown capabilities stay None.
 FAMILIES: list[tuple[str, dict]] = [
@@ -84,41 +88,46 @@ def describe(name: str, *, server: dict | None = None, overrides: dict | None = 
 class Catalog:
     """The models a session can use, fetched once from the gateway and cached.
 
+    The cache follows the session: changing its URL, key, auth form or routes forgets the
+    model list, so the next look-up asks the gateway that is configured now.
+
     Example::
 
-        from jupyter_llm.catalog import Catalog
-        catalog = Catalog(jupyter_llm.session)
-        catalog["qwen3-32b"].thinking_switch   # True
+        from jupyter_llm.core.session import catalog
+        catalog()["qwen3-32b"].thinking_switch   # True
     """
 
-    def __init__(self, session, transport=None):
-        self._session = session
-        self._transport = transport
+    #: Session settings that change which gateway (or which key) answers ``/v1/models``.
+    FOLLOWS = ("base_url", "api_key", "auth", "routes", "extra_headers")
+
+    def __init__(self, session, client=None):
+        self.session = session
+        self._client = client
         self._served: dict[str, dict] | None = None
+        session.observe(self._settings_changed, names=list(self.FOLLOWS))
+
+    def _settings_changed(self, change) -> None:
+        self._served = None
 
     def refresh(self) -> None:
+        """Forget the model list; the next look-up asks the gateway again."""
         self._served = None
 
     def served(self) -> dict[str, dict]:
         """``/v1/models`` entries by id (fetched on first use)."""
         if self._served is None:
-            from .transport import default_transport
-
-            transport = self._transport or default_transport()
-            self._served = {m["id"]: m for m in transport.list_models(self._session)}
+            client = self._client or Client(self.session)
+            self._served = {m["id"]: m for m in client.models()}
         return self._served
 
     def __getitem__(self, name: str) -> ModelInfo:
+        """What ``name`` can do, without asking the server (what it said before is used)."""
         served = self._served.get(name) if self._served is not None else None
-        return describe(name, server=served, overrides=self._session.model_overrides.get(name))
-
-    def lookup(self, name: str) -> ModelInfo:
-        """Like ``catalog[name]`` but without asking the server (no network)."""
-        return self[name]
+        return describe(name, server=served, overrides=self.session.model_overrides.get(name))
 
     def names(self) -> list[str]:
         names = list(self.served())
-        names += [n for n in self._session.model_overrides if n not in names]
+        names += [n for n in self.session.model_overrides if n not in names]
         return names
 
     def models(self) -> list[ModelInfo]:
@@ -128,6 +137,15 @@ class Catalog:
     def chat_models(self) -> list[str]:
         return [m.name for m in self.models() if m.kind == "chat"]
 
+    def default_model(self, kind: str = "chat") -> str:
+        """The first model of ``kind`` (chat, embedding, rerank) the gateway serves."""
+        names = [m.name for m in self.models() if m.kind == kind and (m.served or kind == "chat")]
+        if names:
+            return names[0]
+        how = "-m MODEL or set %llm_config model=NAME" if kind == "chat" else "model=NAME"
+        raise errors.ConfigError(
+            f"No model given and the gateway lists no {kind} model. Pass {how}; %llm_models shows what it serves.")
+
     def frame(self):
         """The catalogue as a pandas DataFrame, one row per model."""
         import pandas as pd
@@ -136,7 +154,5 @@ class Catalog:
         return pd.DataFrame(rows).set_index("name") if rows else pd.DataFrame()
 
     def close_matches(self, name: str, n: int = 5) -> list[str]:
-        import difflib
-
         names = self.names()
         return difflib.get_close_matches(name, names, n=n, cutoff=0.4) or names[:n]

@@ -6,15 +6,16 @@ to the traits, so a change made anywhere is seen everywhere.
 """
 from __future__ import annotations
 
-import fnmatch
+import html
 import os
-import tomllib
-from dataclasses import dataclass
-from pathlib import Path
 
 from traitlets import Bool, CaselessStrEnum, Dict, Float, HasTraits, Int, Unicode, validate
 
 from .. import errors
+from . import config_file
+from .config_file import Endpoint, Route, Secrets, config_path
+
+__all__ = ["SETTINGS", "Endpoint", "Route", "Secrets", "Session", "config_path"]
 
 #: Settings that ``%llm_config k=v`` and the config file may set, with a one-line help each.
 SETTINGS = {
@@ -44,65 +45,6 @@ _ENV = {
     "model": ("JUPYTER_LLM_MODEL",),
     "auth": ("JUPYTER_LLM_AUTH",),
 }
-
-
-
-def config_path() -> Path:
-    """Where the config file lives: ``$JUPYTER_LLM_CONFIG_FILE`` or the user config dir."""
-    override = os.environ.get("JUPYTER_LLM_CONFIG_FILE")
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("jupyter-llm")) / "config.toml"
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    """Where requests for a model go and with which key.
-
-    The gateway manual gives different models different keys; a route names the
-    models (glob patterns) one key serves.
-    """
-
-    name: str
-    models: tuple[str, ...] = ()
-    base_url: str | None = None
-    api_key: str | None = None
-    api_key_env: str | None = None
-    auth: str | None = None
-
-    def matches(self, model: str) -> bool:
-        return any(fnmatch.fnmatchcase(model, pattern) for pattern in self.models)
-
-    def key(self) -> str | None:
-        if self.api_key:
-            return self.api_key
-        return os.environ.get(self.api_key_env) if self.api_key_env else None
-
-    def __repr__(self) -> str:
-        key = "set" if self.key() else "not set"
-        return f"Route({self.name!r}, models={list(self.models)}, base_url={self.base_url!r}, key {key})"
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    """The resolved connection for one request: URL, key and auth form."""
-
-    base_url: str
-    api_key: str | None
-    auth: str
-
-    def __repr__(self) -> str:
-        return f"Endpoint({self.base_url!r}, key {'set' if self.api_key else 'not set'}, auth={self.auth!r})"
-
-
-class Secrets(tuple):
-    """Keys passed down to be scrubbed from messages. Shown as a count: a traceback that prints
-    local variables (``%xmode Verbose``, ``pytest --showlocals``) must not print them."""
-
-    def __repr__(self) -> str:
-        return f"<{len(self)} key(s), hidden>"
 
 
 class Session(HasTraits):
@@ -176,8 +118,10 @@ class Session(HasTraits):
             for name in SETTINGS:
                 self.set_trait(name, self.trait_defaults(name))
             self.routes, self.model_overrides = {}, {}
+            from_file = config_file.read(config_path(), set(SETTINGS))
+            self.routes, self.model_overrides = from_file.routes, from_file.models
             sources = {}
-            for name, value in self._from_file().items():
+            for name, value in from_file.settings.items():
                 self.set(name, value)
                 sources[name] = "config file"
             for name, variables in _ENV.items():
@@ -189,42 +133,18 @@ class Session(HasTraits):
             self.source = sources
             self._loaded = {name: getattr(self, name) for name in sources}
 
-    def _from_file(self) -> dict:
-        path = config_path()
-        if not path.is_file():
-            return {}
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise errors.ConfigError(f"{path} is not valid TOML ({exc}); fix or delete it") from None
-        routes = data.pop("routes", {})
-        self.routes = {
-            name: Route(
-                name=name,
-                models=tuple(spec.get("models", ())),
-                base_url=spec.get("base_url"),
-                api_key=spec.get("api_key"),
-                api_key_env=spec.get("api_key_env"),
-                auth=spec.get("auth"),
-            )
-            for name, spec in routes.items()
-        }
-        self.model_overrides = data.pop("models", {})
-        unknown = set(data) - set(SETTINGS)
-        if unknown:
-            raise errors.ConfigError(
-                f"{path}: unknown setting(s) {sorted(unknown)}; known: {sorted(SETTINGS)}"
-            )
-        return data
-
     def set(self, name: str, value) -> None:
         """Set one setting from a Python value or its text form (``"0.2"``, ``"none"``)."""
         if name not in SETTINGS:
             raise errors.ConfigError(f"unknown setting {name!r}; known: {', '.join(SETTINGS)}")
-        setattr(self, name, _coerce(self.traits()[name], value, name))
+        setattr(self, name, config_file.coerce(self.traits()[name], value, name))
 
     def endpoint(self, model: str | None) -> Endpoint:
-        """The URL, key and auth form to use for ``model``, following the routes."""
+        """The URL, key and auth form for ``model``, following the routes.
+
+        A plain lookup: ``base_url`` is None when no gateway is configured (the client then
+        decides what answers instead).
+        """
         base_url, key, auth = self.base_url, self.api_key, self.auth
         for route in self.routes.values():
             if model and route.matches(model):
@@ -232,9 +152,7 @@ class Session(HasTraits):
                 key = route.key() or key
                 auth = route.auth or auth
                 break
-        if not base_url:
-            base_url = _emulator_url(self)
-        return Endpoint(base_url=base_url.rstrip("/"), api_key=key, auth=auth)
+        return Endpoint(base_url=base_url.rstrip("/") if base_url else None, api_key=key, auth=auth)
 
     def secrets(self) -> Secrets:
         """Every key this session knows, so errors and logs can be scrubbed of them."""
@@ -258,8 +176,6 @@ class Session(HasTraits):
         return "default" if getattr(self, name) == self.trait_defaults(name) else "set in this session"
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        import html
-
         rows = "".join(
             f"<tr><td><code>{name}</code></td><td>{html.escape(repr(value))}</td>"
             f"<td>{html.escape(self._origin(name))}</td>"
@@ -276,49 +192,3 @@ class Session(HasTraits):
 
 def _mask(key: str | None) -> str | None:
     return None if not key else "•••• (set)"
-
-
-def _coerce(trait, value, name):
-    if not isinstance(value, str):
-        return value
-    text = value.strip()
-    if text.lower() in ("none", "null", "") and trait.allow_none:
-        return None
-    if isinstance(trait, Bool):
-        lowered = text.lower()
-        if lowered in ("true", "yes", "on", "1"):
-            return True
-        if lowered in ("false", "no", "off", "0"):
-            return False
-        raise errors.ConfigError(f"{name} must be true, false or none, not {value!r}")
-    try:
-        if isinstance(trait, Float):
-            return float(text)
-        if isinstance(trait, Int):
-            return int(text)
-    except ValueError:
-        raise errors.ConfigError(f"{name} must be a number, not {value!r}") from None
-    if isinstance(trait, Dict):
-        import json
-
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError:
-            raise errors.ConfigError(f"{name} must be a JSON object, e.g. '{{\"X-Header\": \"v\"}}'") from None
-    return text
-
-
-def _emulator_url(session: Session) -> str:
-    from .. import emulator
-
-    server = emulator.shared()
-    if not session.emulated:
-        session.emulated = True
-        import sys
-
-        print(
-            "jupyter-llm: no gateway configured (set JUPYTER_LLM_BASE_URL or %llm_config base_url=...); "
-            f"answering with the built-in emulator, a test double, at {server.url}",
-            file=sys.stderr,
-        )
-    return server.url

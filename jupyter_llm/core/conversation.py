@@ -8,12 +8,16 @@ object that saves to and loads from JSON.
 from __future__ import annotations
 
 import json
-import os
-import sys
-import tempfile
 from pathlib import Path
 
 from .. import errors
+from .files import write_atomic
+from .markdown import safe_markdown
+from .messages import as_text, user_turn
+from .notes import note
+from .chat import send
+from .session import catalog, current
+from .tokens import NEAR, estimate_messages
 
 #: The conversation ``%%llm --chat`` continues when no name is given.
 DEFAULT = "default"
@@ -68,42 +72,34 @@ class Conversation:
         return list(_named)
 
     def ask(self, prompt: str, *, images=None, model: str | None = None, system: str | None = None,
-            **kw):
+            on_event=None, **kw):
         """Send ``prompt`` after the earlier turns; keep the question and the answer; return the Reply.
 
-        Keyword arguments are those of :func:`jupyter_llm.ask` (``think``, ``display``,
-        ``temperature``, ``tools``, ...). A failed request adds nothing to the conversation;
-        the error's ``.reply`` holds any partial answer.
+        Keyword arguments are those of :func:`jupyter_llm.ask` (``think``, ``temperature``,
+        ``tools``, ...); ``on_event`` hears the reply's events as they arrive. A failed request
+        adds nothing to the conversation; the error's ``.reply`` holds any partial answer.
         """
-        from ..api import catalog, chat
-        from .messages import as_text
-
-        prompt, note = as_text(prompt)
+        prompt, cleaned = as_text(prompt)
         if not prompt.strip() and not images:
             raise errors.ConfigError("The prompt is empty: give the model something to answer.")
-        if note:
-            print(f"jupyter-llm: {note}", file=sys.stderr)
-        if images:
-            from .images import user_content
-
-            turn = {"role": "user", "content": user_content(prompt, images)}
-        else:
-            turn = {"role": "user", "content": prompt}
-        model = model or self.model or _session().model
+        if cleaned:
+            note(cleaned)
+        turn = user_turn(prompt, images)
+        session = current()
+        model = model or self.model or session.model
         system = self.system if system is None else system
         head = [{"role": "system", "content": system}] if system else []
-        info = catalog().lookup(model) if model else None
+        info = catalog()[model] if model else None
         history = self.messages
         if info is not None and info.context:
-            max_tokens = kw.get("max_tokens") or _session().max_tokens
+            max_tokens = kw.get("max_tokens") or session.max_tokens
             history, dropped = fit(head, self.messages, turn, info.context, max_tokens)
             if dropped:
-                print(f"jupyter-llm: the conversation outgrew {model}'s context of {info.context:,} "
-                      f"tokens: its {dropped} oldest turn(s) were left out of this request "
-                      f"(they stay in .messages).", file=sys.stderr)
+                note(f"the conversation outgrew {model}'s context of {info.context:,} tokens: its {dropped} "
+                     f"oldest turn(s) were left out of this request (they stay in .messages).")
         # Messages given to the constructor (a panel's transcript) may carry reasoning: never send it back.
         request = head + [_without_reasoning(m) for m in history] + [turn]
-        reply = chat(request, model=model, **kw)
+        reply = send(request, model=model, on_event=on_event, **kw)
         added = reply.messages[len(request):] if len(reply.messages) > len(request) else []
         if not added or added[-1].get("role") != "assistant":
             added = [*added, {"role": "assistant", "content": reply.content}]
@@ -129,15 +125,7 @@ class Conversation:
         path = Path(path)
         data = {"format": _FORMAT, "version": 1, "name": self.name, "model": self.model,
                 "system": self.system, "messages": self.messages}
-        text = json.dumps(data, ensure_ascii=False, indent=1)
-        handle, temporary = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                file.write(text)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1))
         return path
 
     @classmethod
@@ -151,10 +139,10 @@ class Conversation:
         path = Path(path)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise errors.ConfigError(f"No conversation file at {path}: check the path.") from None
+        except FileNotFoundError as exc:
+            raise errors.ConfigError(f"No conversation file at {path}: check the path.") from exc
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise errors.ConfigError(f"{path} is not a conversation saved as JSON ({exc}).") from None
+            raise errors.ConfigError(f"{path} is not a conversation saved as JSON ({exc}).") from exc
         if isinstance(data, list):
             data = {"messages": data}
         if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
@@ -164,8 +152,6 @@ class Conversation:
 
     def transcript(self) -> str:
         """The conversation as Markdown, one section per message (model text made safe)."""
-        from ..display.safe import safe_markdown
-
         parts = [f"**system**: {safe_markdown(self.system)}"] if self.system else []
         for message in self.messages:
             role = message.get("role", "?")
@@ -198,20 +184,12 @@ def fit(head: list[dict], history: list[dict], turn: dict, context: int, max_tok
     A turn is a user message and everything after it up to the next user message, so an
     answer is never sent without its question, nor a tool result without its call.
     """
-    from .tokens import NEAR, estimate_messages
-
     budget = NEAR * context - (max_tokens or 0) - estimate_messages(head + [turn])
     starts = sorted({0, *(i for i, m in enumerate(history) if m.get("role") == "user")})
     for dropped, start in enumerate(starts):
         if estimate_messages(history[start:]) <= budget:
             return history[start:], dropped
     return [], len(starts) if history else 0
-
-
-def _session():
-    from .. import session
-
-    return session
 
 
 def _without_reasoning(message: dict) -> dict:

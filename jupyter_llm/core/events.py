@@ -79,4 +79,12 @@ class Notice:
     text: str
 
 
-Event = ReasoningDelta | ContentDelta | ToolCallDelta | ToolStatus | UsageReport | Finished | Notice
+@dataclass(frozen=True, slots=True)
+class RoundEnd:
+    """One request of a chat completed (its tool calls run, if any); ``reply`` is that round's
+    :class:`~jupyter_llm.core.reply.Reply`. With tools, another round may follow."""
+
+    reply: object
+
+
+Event = ReasoningDelta | ContentDelta | ToolCallDelta | ToolStatus | UsageReport | Finished | Notice | RoundEnd

@@ -112,9 +112,9 @@ def _figure_png(image) -> bytes:
 def _pillow():
     try:
         from PIL import Image
-    except ImportError:
+    except ImportError as exc:
         raise ImportError("Reading image files and bytes needs Pillow: pip install pillow "
-                          "(or pass a matplotlib figure).") from None
+                          "(or pass a matplotlib figure).") from exc
     return Image
 
 
@@ -125,7 +125,7 @@ def _from_bytes(raw: bytes, what: str) -> tuple[str, bytes]:
         image.load()
     except Exception as exc:
         raise errors.ConfigError(f"Cannot read {what} as an image ({exc}): give a PNG, JPEG, GIF or "
-                                 f"WebP file.") from None
+                                 f"WebP file.") from exc
     rotated = image.getexif().get(_ORIENTATION, 1) != 1
     if image.width * image.height <= MAX_PIXELS and image.format in _KEPT and not rotated:
         return _KEPT[image.format], raw  # already small enough: sent exactly as given

@@ -19,6 +19,8 @@ from collections import deque
 from collections.abc import Callable
 from contextlib import contextmanager
 
+from .tokens import estimate_messages
+
 _WINDOW = 60.0
 #: After this long without a 429 and with nothing in flight, the full concurrency comes back.
 _RECOVER_IDLE = 5.0
@@ -35,7 +37,7 @@ class Limiter:
 
     Example::
 
-        from jupyter_llm.limiter import Limiter
+        from jupyter_llm.core.limiter import Limiter
         limiter = Limiter(lambda: (4, 600, None))
         with limiter.slot(tokens=120):
             ...  # send one request
@@ -190,26 +192,27 @@ class Limiter:
 def estimate_tokens(body: dict) -> int:
     """A request's tokens before it is sent: its messages (the same local estimate that warns
     about the context, CJK text included) plus ``max_tokens``."""
-    from .tokens import estimate_messages
-
     return estimate_messages(body.get("messages") or []) + (body.get("max_tokens") or 0)
+
+
+def no_limits() -> tuple:
+    return None, None, None
 
 
 _shared: Limiter | None = None
 _shared_lock = threading.Lock()
 
 
-def _session_limits() -> tuple:
-    from .. import session
-
-    return session.max_concurrency, session.requests_per_minute, session.tokens_per_minute
-
-
 def shared() -> Limiter:
-    """The session's limiter, which every request of this kernel goes through."""
+    """The process's limiter, which every request goes through; :func:`follow` gives its limits."""
     global _shared
     if _shared is None:
         with _shared_lock:
             if _shared is None:
-                _shared = Limiter(_session_limits)
+                _shared = Limiter(no_limits)
     return _shared
+
+
+def follow(limits: Callable[[], tuple]) -> None:
+    """Take the shared limiter's bounds from ``limits()`` (the session's settings) from now on."""
+    shared()._limits = limits

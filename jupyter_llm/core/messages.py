@@ -1,4 +1,4 @@
-"""Request building: messages, ``{name}`` interpolation, and the thinking switch."""
+"""Messages: ``{name}`` filled from the notebook, text made sendable, the user's turn, the list sent."""
 from __future__ import annotations
 
 import ast
@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass, field
 
 from .. import errors
-from .catalog import ModelInfo
+from .images import user_content
+from .values import prompt_text
 
 # A reference is a name followed by attribute access and literal indexing: {df}, {df.shape},
 # {In[3]}, {d["key"]}. Anything else in braces (code, JSON, set literals) is left as it is.
@@ -60,8 +61,6 @@ def _resolve(ref: str, namespace: dict):
 
 
 def _as_text(value) -> str:
-    from .values import prompt_text
-
     return prompt_text(value)
 
 
@@ -97,36 +96,48 @@ def as_text(prompt) -> tuple[str, str | None]:
     return text, note if bad else None
 
 
-def build_messages(prompt: str, *, system: str | None = None, history: list[dict] | None = None) -> list[dict]:
-    """The ``messages`` list for one turn."""
+def user_turn(prompt: str, images=None) -> dict:
+    """The user message for ``prompt``: plain text, or text and image parts for a vision model.
+
+    Example::
+
+        user_turn("What is in this chart?", images=[fig])
+        # {'role': 'user', 'content': [{'type': 'text', ...}, {'type': 'image_url', ...}]}
+    """
+    if images:
+        return {"role": "user", "content": user_content(prompt, images)}
+    return {"role": "user", "content": prompt}
+
+
+def build_messages(prompt: str, *, system: str | None = None, history: list[dict] | None = None,
+                   images=None) -> list[dict]:
+    """The ``messages`` list for one turn: the system prompt, earlier turns, the user's turn."""
     messages = []
     if system:
         messages.append({"role": "system", "content": system})
     messages.extend(history or ())
-    messages.append({"role": "user", "content": prompt})
+    messages.append(user_turn(prompt, images))
     return messages
 
 
-def apply_thinking(body: dict, info: ModelInfo, think: bool | None, *, soft: bool = False) -> str | None:
-    """Add the thinking switch to ``body`` for ``think``; returns a notice for the user, if any.
+def clean(messages: list[dict]) -> tuple[list[dict], str | None]:
+    """Copies of ``messages`` whose text can be sent as UTF-8 (lone surrogates replaced), and the
+    note about the first text that had to change."""
+    notes = []
 
-    Qwen3's hard switch is ``chat_template_kwargs.enable_thinking``; gateways that drop
-    unknown fields need the soft switch ``/no_think`` (``/think``) in the last user message.
-    """
-    if think is None:
-        return None
-    if think and info.thinking is False:
-        raise errors.CapabilityError(
-            f"{info.name} does not think (no reasoning mode). Use a thinking model such as one "
-            f"listed with thinking=True in %llm_models, or drop --think."
-        )
-    if not info.thinking_switch:
-        if not think and info.thinking:
-            return f"{info.name} has no thinking switch: it will think anyway."
-        return None
-    body["chat_template_kwargs"] = {"enable_thinking": bool(think)}
-    if soft:
-        last = next(m for m in reversed(body["messages"]) if m["role"] == "user")
-        if isinstance(last["content"], str):
-            last["content"] = f"{last['content'].rstrip()} {'/think' if think else '/no_think'}"
-    return None
+    def text(value: str) -> str:
+        value, note = as_text(value)
+        notes.extend([note] if note else [])
+        return value
+
+    out = []
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, str):
+            message = dict(message, content=text(content))
+        elif isinstance(content, list):
+            parts = [dict(p, text=text(p["text"])) if isinstance(p, dict) and isinstance(p.get("text"), str) else p
+                     for p in content]
+            message = dict(message, content=parts)
+        out.append(message)
+    return out, (notes[0] if notes else None)

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 
 from .events import Usage
+from .markdown import safe_markdown
 
 
 @dataclass(slots=True)
@@ -105,8 +106,6 @@ class Reply:
         return " · ".join(parts)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        from ..display.safe import safe_markdown
-
         # Model text is shown, never run: raw HTML in it is escaped as in %%llm's output.
         markdown = safe_markdown(self.content)
         if self.tool_calls:

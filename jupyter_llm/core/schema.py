@@ -1,157 +1,77 @@
-"""Structured answers for ``map(schema=...)``: a pydantic model, a JSON Schema dict, or a short form.
+"""The one JSON Schema check, for tool arguments and structured answers alike.
 
-The short form maps field names to a type or a list of allowed values::
-
-    {"label": ["pos", "neg"], "score": float, "keywords": [str]}
-
-Each becomes a JSON Schema (``response_format`` where the model supports it) and a
-parser that checks an answer against it; each field becomes a column.
+The validating is jsonschema's (imported when first needed); what is ours is the wording:
+one line that names where the value breaks the schema and how, for a model to correct
+its call or for a reader of a failed row.
 """
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass
-from typing import Any
 
-from .. import errors
-
-_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean"}
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
+_JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array",
+               dict: "object", type(None): "null"}
 
 
-@dataclass(frozen=True)
-class Schema:
-    """What the answer must look like: the JSON Schema sent, and how to check an answer."""
+def problem(value, schema: dict, *, label: str = "the value", closed: bool = False) -> str | None:
+    """The first way ``value`` breaks ``schema``, in words; None when it fits.
 
-    name: str
-    json: dict
-    model: Any = None  # a pydantic model class, when given one
+    ``closed=True`` reads an object schema that lists ``properties`` as allowing no others
+    unless it says so: a model that invents an argument should hear about it.
 
-    @property
-    def fields(self) -> list[str]:
-        """The answer's fields, in order: one result column each."""
-        return list(self.json.get("properties", {}))
+    Example::
 
-    def response_format(self) -> dict:
-        """The ``response_format`` body field (OpenAI / vLLM structured outputs)."""
-        return {"type": "json_schema", "json_schema": {"name": self.name, "schema": self.json}}
-
-    def instructions(self) -> str:
-        """The system-prompt text for models without ``response_format`` (prompt, then parse)."""
-        return ("Answer with one JSON object and nothing else. It must match this JSON Schema:\n"
-                + json.dumps(self.json, ensure_ascii=False))
-
-    def parse(self, text: str) -> dict:
-        """The answer's fields as a dict; ValueError saying what is wrong with the answer."""
-        value = _loads(text)
-        if self.model is not None:
-            try:
-                return self.model.model_validate(value).model_dump(mode="json")
-            except Exception as exc:  # pydantic.ValidationError: its message lists each field
-                raise ValueError(f"the answer does not fit {self.name}: {_first_line(exc)}") from None
-        problem = check(value, self.json)
-        if problem:
-            raise ValueError(f"the answer does not fit the schema: {problem}")
-        return value
-
-    def key(self) -> str:
-        """A stable text form, for the batch cache."""
-        return json.dumps(self.json, sort_keys=True, ensure_ascii=False)
-
-
-def as_schema(schema) -> Schema:
-    """A :class:`Schema` from a pydantic model, a JSON Schema dict or the short form."""
-    if isinstance(schema, Schema):
-        return schema
-    if isinstance(schema, type) and hasattr(schema, "model_json_schema"):
-        return Schema(name=schema.__name__, json=schema.model_json_schema(), model=schema)
-    if not isinstance(schema, dict) or not schema:
-        raise errors.ConfigError(
-            f"schema= takes a pydantic model, a JSON Schema dict or a short form such as "
-            f'{{"label": ["pos", "neg"], "score": float}}, not {type(schema).__name__}.')
-    if schema.get("type") == "object" or "properties" in schema:
-        if not isinstance(schema.get("properties"), dict) or not schema["properties"]:
-            raise errors.ConfigError("A JSON Schema for map() needs \"properties\": one per result column.")
-        return Schema(name=str(schema.get("title") or "answer"), json=dict(schema))
-    properties = {str(name): _short(name, spec) for name, spec in schema.items()}
-    return Schema(name="answer", json={"type": "object", "properties": properties,
-                                       "required": list(properties), "additionalProperties": False})
-
-
-def _short(name, spec) -> dict:
-    if isinstance(spec, type) and spec in _TYPES:
-        return {"type": _TYPES[spec]}
-    if isinstance(spec, list) and len(spec) == 1 and isinstance(spec[0], type) and spec[0] in _TYPES:
-        return {"type": "array", "items": {"type": _TYPES[spec[0]]}}
-    if isinstance(spec, (list, tuple)) and spec and all(isinstance(v, (str, int, float, bool)) for v in spec):
-        return {"enum": list(spec)}
-    if isinstance(spec, dict):
-        return spec
-    raise errors.ConfigError(
-        f"schema field {name!r}: use str, int, float, bool, [str] (a list), a list of allowed values "
-        f"such as [\"pos\", \"neg\"], or a JSON Schema dict; got {spec!r}.")
-
-
-def _loads(text: str):
-    text = (text or "").strip()
-    fenced = _FENCE.search(text)
-    if fenced:
-        text = fenced.group(1).strip()
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        start, end = text.find("{"), text.rfind("}")
-        if 0 <= start < end:
-            try:
-                return json.loads(text[start:end + 1])
-            except json.JSONDecodeError:
-                pass
-    shown = text if len(text) <= 60 else text[:57] + "..."
-    raise ValueError(f"the answer is not JSON: {shown!r}")
-
-
-def _first_line(exc: Exception) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return "; ".join(lines[1:3]) if len(lines) > 1 else (lines[0] if lines else type(exc).__name__)
-
-
-_CHECK = {
-    "string": lambda v: isinstance(v, str),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    "boolean": lambda v: isinstance(v, bool),
-    "array": lambda v: isinstance(v, list),
-    "object": lambda v: isinstance(v, dict),
-    "null": lambda v: v is None,
-}
-
-
-def check(value, schema: dict, where: str = "") -> str | None:
-    """The first way ``value`` breaks ``schema`` (type, enum, required, properties, items), or None.
-
-    A deliberately small subset of JSON Schema: what result columns need.
+        problem({"n": "1"}, {"type": "object", "properties": {"n": {"type": "integer"}}}, label="arguments")
+        # 'arguments.n must be integer, got string'
     """
-    label = where or "the answer"
-    if "enum" in schema and value not in schema["enum"]:
-        return f"{label} is {value!r}, not one of {schema['enum']}"
-    kinds = schema.get("type")
-    if kinds is not None:
-        kinds = kinds if isinstance(kinds, list) else [kinds]
-        if not any(_CHECK.get(k, lambda v: True)(value) for k in kinds):
-            return f"{label} should be {' or '.join(kinds)}, not {type(value).__name__}"
-    if isinstance(value, dict):
-        for name in schema.get("required", ()):
-            if name not in value:
-                return f"{label} misses the field {name!r}"
-        for name, sub in (schema.get("properties") or {}).items():
-            if name in value and isinstance(sub, dict):
-                problem = check(value[name], sub, f"{where}.{name}" if where else name)
-                if problem:
-                    return problem
-    if isinstance(value, list) and isinstance(schema.get("items"), dict):
-        for i, item in enumerate(value):
-            problem = check(item, schema["items"], f"{label}[{i}]")
-            if problem:
-                return problem
-    return None
+    if not schema:
+        return None
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
+    error = best_match(Draft202012Validator(_closed(schema) if closed else schema).iter_errors(value))
+    if error is None:
+        return None
+    where = label + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+    return _words(error, where)
+
+
+def _words(error, where: str) -> str:
+    kind, expected, value = error.validator, error.validator_value, error.instance
+    if kind == "type":
+        kinds = expected if isinstance(expected, list) else [expected]
+        return f"{where} must be {' or '.join(kinds)}, got {json_type(value)}"
+    if kind in ("enum", "const"):
+        allowed = expected if kind == "enum" else [expected]
+        return f"{where} must be one of {json.dumps(allowed, ensure_ascii=False)}, got {_shown(value)}"
+    if kind == "required":
+        missing = [name for name in expected if isinstance(value, dict) and name not in value]
+        return f"{where}: missing required {missing[0]!r}" if missing else f"{where}: {error.message}"
+    if kind == "additionalProperties" and isinstance(value, dict):
+        known = set(error.schema.get("properties") or {})
+        extra = [name for name in value if name not in known]
+        return f"{where}: unexpected {', '.join(map(repr, extra))} (known: {', '.join(sorted(known)) or 'none'})"
+    return f"{where}: {error.message}"
+
+
+def json_type(value) -> str:
+    """The JSON name of ``value``'s type (``string``, ``integer``, ``object``, ...)."""
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def _shown(value) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _closed(schema):
+    if isinstance(schema, list):
+        return [_closed(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: _closed(item) if key not in ("enum", "const", "default", "required") else item
+           for key, item in schema.items()}
+    if isinstance(schema.get("properties"), dict) and schema["properties"] and "additionalProperties" not in schema:
+        out["additionalProperties"] = False
+    return out

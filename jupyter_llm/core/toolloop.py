@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
+from . import schema
 from .events import ToolStatus
 from .reply import ToolCall
 from .tools import Tool
@@ -48,58 +49,6 @@ class ToolResult:
 
     def __repr__(self) -> str:
         return f"ToolResult({self.call.name!r}, {self.status}, {self.content[:40]!r})"
-
-
-def validate(value, schema: dict, path: str = "arguments") -> str | None:
-    """The first way ``value`` breaks ``schema`` (the subset tools.py generates), or None."""
-    if not schema:
-        return None
-    if "anyOf" in schema:
-        problems = [validate(value, option, path) for option in schema["anyOf"]]
-        return None if None in problems else problems[0]
-    if "enum" in schema and value not in schema["enum"]:
-        return f"{path} must be one of {json.dumps(schema['enum'])}, got {json.dumps(value)}"
-    kind = schema.get("type")
-    kinds = kind if isinstance(kind, list) else [kind] if kind else []
-    if kinds and not any(_is(value, k) for k in kinds):
-        return f"{path} must be {' or '.join(kinds)}, got {_json_type(value)}"
-    if isinstance(value, dict):
-        props = schema.get("properties") or {}
-        for name in schema.get("required") or []:
-            if name not in value:
-                return f"{path}: missing required {name!r}"
-        extra = schema.get("additionalProperties", True if not props else False)
-        for key, item in value.items():
-            if key in props:
-                problem = validate(item, props[key], f"{path}.{key}")
-            elif isinstance(extra, dict):
-                problem = validate(item, extra, f"{path}.{key}")
-            elif extra is False and props:
-                problem = f"{path}: unexpected {key!r} (known: {', '.join(props)})"
-            else:
-                problem = None
-            if problem:
-                return problem
-    if isinstance(value, list) and isinstance(schema.get("items"), dict):
-        for i, item in enumerate(value):
-            problem = validate(item, schema["items"], f"{path}[{i}]")
-            if problem:
-                return problem
-    return None
-
-
-def _is(value, kind: str) -> bool:
-    if kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    python = {"string": str, "boolean": bool, "array": list, "object": dict, "null": type(None)}.get(kind)
-    return python is None or isinstance(value, python)
-
-
-def _json_type(value) -> str:
-    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "array",
-            dict: "object", type(None): "null"}.get(type(value), type(value).__name__)
 
 
 def format_result(value, limit: int = RESULT_LIMIT) -> str:
@@ -167,7 +116,8 @@ def run_calls(
         if known is None:
             problem = f"unknown tool {call.name!r}; available: {', '.join(by_name) or 'none'}"
         else:
-            problem = call.arguments_error or validate(call.arguments, known.parameters)
+            problem = call.arguments_error or schema.problem(call.arguments, known.parameters, label="arguments",
+                                                             closed=True)
         if problem is None and (known.confirm or confirm) and not _confirmed(call, confirm):
             problem = "the user declined this call"
         if problem is not None:

@@ -12,7 +12,7 @@ import re
 import types
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .. import errors
 
@@ -39,7 +39,6 @@ class Tool:
     description: str
     parameters: dict
     confirm: bool = False
-    is_async: bool = field(default=False)
 
     @property
     def schema(self) -> dict:
@@ -95,7 +94,7 @@ def make_tool(fn: Callable, *, name: str | None = None, confirm: bool = False) -
     try:
         hints = typing.get_type_hints(fn, include_extras=False)
     except Exception as exc:  # a hint naming something undefined
-        raise errors.ConfigError(f"Tool {name}: cannot read its type hints ({exc}).") from None
+        raise errors.ConfigError(f"Tool {name}: cannot read its type hints ({exc}).") from exc
     properties, required = {}, []
     for param in inspect.signature(fn).parameters.values():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
@@ -110,7 +109,7 @@ def make_tool(fn: Callable, *, name: str | None = None, confirm: bool = False) -
         try:
             prop = schema_of(hints[param.name])
         except TypeError as exc:
-            raise errors.ConfigError(f"Tool {name}, parameter {param.name!r}: {exc}") from None
+            raise errors.ConfigError(f"Tool {name}, parameter {param.name!r}: {exc}") from exc
         if param.name in texts:
             prop = {**prop, "description": texts[param.name]}
         if param.default is param.empty:
@@ -119,8 +118,7 @@ def make_tool(fn: Callable, *, name: str | None = None, confirm: bool = False) -
             prop = {**prop, "default": _plain(param.default)}
         properties[param.name] = prop
     parameters = {"type": "object", "properties": properties, "required": required}
-    return Tool(fn, name, description or name.replace("_", " "), parameters, confirm,
-                inspect.iscoroutinefunction(fn))
+    return Tool(fn, name, description or name.replace("_", " "), parameters, confirm)
 
 
 def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:

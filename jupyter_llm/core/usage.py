@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 
 from .events import Usage
+from .limiter import shared
 
 _FIELDS = ("requests", "failed", "prompt_tokens", "completion_tokens", "reasoning_tokens", "total_tokens")
 _lock = threading.Lock()
@@ -32,8 +33,6 @@ def record(model: str, usage: Usage | None, *, failed: bool = False) -> None:
     with _lock:
         _add(_session, model, usage, failed)
     if usage is not None and usage.completion_tokens:
-        from .limiter import shared
-
         shared().add_tokens(usage.completion_tokens)
 
 

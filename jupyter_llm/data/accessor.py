@@ -1,17 +1,15 @@
 """``df.llm.map(...)`` and ``series.llm.map(...)``: the pandas accessor for :func:`jupyter_llm.map`.
 
 Registering an accessor needs pandas, and ``import jupyter_llm`` / ``%load_ext`` must not
-import it (it costs far more than the extension itself). So ``llm`` is registered:
-
-- when ``jupyter_llm.map`` is first called;
-- at ``%load_ext jupyter_llm`` if the notebook has already imported pandas;
-- otherwise after the first cell that imports pandas (an IPython ``post_run_cell`` hook
-  that looks for pandas in ``sys.modules`` and removes itself once it has registered).
+import it (it costs far more than the extension itself). So ``llm`` is registered when
+``jupyter_llm.map`` is first called, and by the magics once the notebook has imported
+pandas (see :mod:`jupyter_llm.magics`).
 """
 from __future__ import annotations
 
-import sys
 import threading
+
+from . import batch_job
 
 _lock = threading.Lock()
 _registered = False
@@ -31,9 +29,7 @@ class LLMAccessor:
 
     def map(self, prompt, **kwargs):
         """:func:`jupyter_llm.map` over this object's rows (same arguments, same result)."""
-        from .batch import map as run
-
-        return run(self._obj, prompt, **kwargs)
+        return batch_job.run(self._obj, prompt, **kwargs)
 
 
 def register() -> None:
@@ -47,18 +43,3 @@ def register() -> None:
         pd.api.extensions.register_dataframe_accessor("llm")(LLMAccessor)
         pd.api.extensions.register_series_accessor("llm")(LLMAccessor)
         _registered = True
-
-
-def register_when_pandas_loads(ipython) -> None:
-    """At ``%load_ext``: register now if pandas is loaded, else after the cell that loads it."""
-    if "pandas" in sys.modules:
-        register()
-        return
-
-    def check(*_):
-        if "pandas" in sys.modules:
-            register()
-            ipython.events.unregister("post_run_cell", check)
-
-    ipython.events.register("post_run_cell", check)
-

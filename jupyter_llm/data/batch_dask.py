@@ -10,6 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .. import errors
+from ..core.client import Client
+from ..core.session import current
+from . import batch_job
+from .schema import as_schema
+
 
 def is_dask(data) -> bool:
     """True for a Dask DataFrame or Series (without importing Dask)."""
@@ -26,8 +32,7 @@ class _Settings:
         return f"<jupyter-llm settings for {self.values.get('base_url')}, key hidden>"
 
     def apply(self) -> None:
-        from .. import session
-
+        session = current()
         for name, value in self.values.items():
             if getattr(session, name) != value:
                 setattr(session, name, value)
@@ -38,20 +43,17 @@ _SHIPPED = ("api_key", "auth", "model", "think", "soft_think_switch", "temperatu
 
 
 def _snapshot(model: str | None) -> _Settings:
-    from .. import session
-
+    session = current()
     values = {name: getattr(session, name) for name in _SHIPPED}
     # The endpoint resolves routes and the built-in emulator to a concrete URL a worker can use.
-    endpoint = session.endpoint(model or session.model)
+    endpoint = Client(session).endpoint(model or session.model)
     values.update(base_url=endpoint.base_url, api_key=endpoint.api_key, auth=endpoint.auth)
     return _Settings(values)
 
 
 def _partition(frame, prompt, settings: _Settings, kwargs: dict):
-    from .batch import map as run
-
     settings.apply()
-    out = run(frame, prompt, progress=False, confirm=True, **kwargs)
+    out = batch_job.run(frame, prompt, progress=False, confirm=True, **kwargs)
     out.attrs.clear()  # per partition; the errors column carries the reasons across the cluster
     if kwargs.get("schema") is not None:
         # Partitions must agree with the declared meta: plain object columns, errors always there.
@@ -65,10 +67,7 @@ def map_dask(data, prompt, *, confirm=False, **kwargs):
     """Lazy ``map()`` over each partition of ``data``; call ``.compute()`` on the result."""
     import pandas as pd
 
-    from .. import errors, session
-    from ..core.schema import as_schema
-
-    over = session.batch_confirm_over
+    over = current().batch_confirm_over
     if over and not confirm and len(data) > over:
         raise errors.ConfigError(
             f"map() would send {len(data):,} requests across the cluster. The gateway asks that heavy jobs be "

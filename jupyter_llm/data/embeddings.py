@@ -10,14 +10,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
-import sys
 import threading
 from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
 import numpy as np
 import pandas as pd
 
 from .. import errors
+from ..core.client import Client
+from ..core.notes import note
+from ..core.session import catalog, current
+from .rerank import rerank as _rerank
 from .vectors import VectorArray
 
 COLUMN = "embedding"
@@ -74,9 +78,6 @@ def embed(
         jupyter_llm.vectors(df).shape          # (3, 4096)
         jupyter_llm.similar("kitten", df, k=2)
     """
-    from ..api import _session, catalog
-    from ..core.transport import default_transport
-
     source = _as_series(texts, column)
     if not isinstance(batch_size, int) or batch_size < 1:
         raise errors.ConfigError(f"batch_size must be a whole number, 1 or more, not {batch_size!r}.")
@@ -84,9 +85,9 @@ def embed(
         raise errors.ConfigError(f"concurrency must be a whole number, 1 or more, not {concurrency!r}.")
     if dimensions is not None and (not isinstance(dimensions, int) or isinstance(dimensions, bool) or dimensions < 1):
         raise errors.ConfigError(f"dimensions must be a whole number of dimensions, not {dimensions!r}.")
-    session = _session()
-    model = model or default_model("embedding")
-    if catalog().lookup(model).kind == "rerank":
+    session = current()
+    model = model or catalog(session).default_model("embedding")
+    if catalog(session)[model].kind == "rerank":
         raise errors.CapabilityError(
             f"{model} is a rerank model, not an embedding model: use jupyter_llm.rerank() with it, or pass "
             f"model= an embedding model (%llm_models lists them; leave it out for the first one served)."
@@ -115,23 +116,21 @@ def embed(
     found = {text: _cache.get(keys[text]) for text in first} if cache else {}
     todo = [text for text in first if found.get(text) is None]
     if missing:
-        print(f"jupyter-llm: {missing:,} of {n:,} inputs are empty or missing; their vectors are NaN.",
-              file=sys.stderr)
+        note(f"{missing:,} of {n:,} inputs are empty or missing; their vectors are NaN.")
 
-    endpoint = session.endpoint(model)
-    transport = default_transport()
+    client = Client(session)
     request = dict(model=model, encoding_format="base64")
     if dimensions is not None:
         request["dimensions"] = dimensions
 
     def fetch(batch: list[str]) -> list[np.ndarray]:
         try:
-            body = transport.embeddings(
-                endpoint, dict(request, input=batch), timeout=session.timeout, max_retries=session.max_retries,
-                headers=session.extra_headers, secrets=session.secrets(), on_notice=_notice,
-            )
+            body = client.embeddings(dict(request, input=batch), on_notice=note)
         except errors.BadRequest as exc:
-            raise _dimensions_refused(exc, model, dimensions) or exc from None
+            refused = _dimensions_refused(exc, model, dimensions)
+            if refused is None:
+                raise
+            raise refused from exc
         return _decode(body, len(batch), model)
 
     block: np.ndarray | None = None
@@ -258,24 +257,11 @@ def search(query: str, frame: pd.DataFrame, k: int = 10, *, rerank: bool = True,
     if not rerank or hits.empty:
         hits.insert(0, "score", hits["similarity"].to_numpy())
         return hits.head(k)
-    from .rerank import rerank as _rerank
 
     ranked = _rerank(query, hits[text], top_n=k, model=model)
     out = hits.loc[ranked.index].copy()
     out.insert(0, "score", ranked["score"].to_numpy())
     return out
-
-
-def default_model(kind: str) -> str:
-    """The first model of ``kind`` ("embedding" or "rerank") the gateway serves."""
-    from ..api import catalog
-
-    names = [m.name for m in catalog().models() if m.kind == kind and m.served]
-    if not names:
-        raise errors.ConfigError(
-            f"No model given and the gateway lists no {kind} model. Pass model=NAME; %llm_models shows what it serves."
-        )
-    return names[0]
 
 
 def _dimensions_refused(exc: errors.BadRequest, model: str, dimensions) -> errors.LLMError | None:
@@ -318,7 +304,6 @@ def _run(batches, fetch: Callable, store: Callable, concurrency: int, *, total: 
                 store(batch, fetch(batch))
                 bar and bar.update(1)
             return
-        from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
         pool = ThreadPoolExecutor(max_workers=min(concurrency, len(batches)), thread_name_prefix="jupyter-llm-embed")
         try:
@@ -353,10 +338,6 @@ def _progress(total: int, done: int):
     except ImportError:
         return None
     return tqdm(total=total, initial=done, desc="embedding", unit="batch")
-
-
-def _notice(text: str) -> None:
-    print(f"jupyter-llm: {text}", file=sys.stderr)
 
 
 def _as_series(texts, column: str | None) -> pd.Series:

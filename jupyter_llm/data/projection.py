@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .embeddings import vectors
+
 #: Rows used to fit the projection; every row is then projected (keeps 100k-row frames quick).
 FIT_ROWS = 5000
 
@@ -57,11 +59,10 @@ def plot_embeddings(frame, color: str | None = None, label: str | None = None, *
     """
     try:
         import matplotlib.pyplot as plt
-    except ImportError:
+    except ImportError as exc:
         raise ImportError(
             "plot_embeddings() draws with matplotlib, which is not installed: pip install matplotlib"
-        ) from None
-    from .embeddings import vectors
+        ) from exc
 
     xy = pca(vectors(frame, column))
     if ax is None:

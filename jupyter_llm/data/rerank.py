@@ -7,12 +7,14 @@ Two answer shapes exist in the wild and both are read: vLLM's (Jina/Cohere)
 from __future__ import annotations
 
 import math
-import sys
 
 import numpy as np
 import pandas as pd
 
 from .. import errors
+from ..core.client import Client
+from ..core.notes import note
+from ..core.session import catalog, current
 
 
 def rerank(query: str, documents, *, top_n: int | None = None, model: str | None = None,
@@ -28,10 +30,6 @@ def rerank(query: str, documents, *, top_n: int | None = None, model: str | None
         ranked = jupyter_llm.rerank("what is a GPU", ["a graphics processor", "a fruit", "CUDA cores"])
         ranked.iloc[0]["document"]      # 'a graphics processor'
     """
-    from ..api import _session
-    from .embeddings import default_model
-    from ..core.transport import default_transport
-
     if not isinstance(query, str) or not query.strip():
         raise errors.ConfigError("rerank() needs a non-empty query string.")
     if top_n is not None and (not isinstance(top_n, int) or isinstance(top_n, bool) or top_n < 1):
@@ -39,23 +37,17 @@ def rerank(query: str, documents, *, top_n: int | None = None, model: str | None
     series = _documents(documents, column)
     keep = [i for i, v in enumerate(series.tolist()) if not _missing(v)]
     if len(keep) < len(series):
-        print(f"jupyter-llm: {len(series) - len(keep):,} missing documents were not sent to the reranker.",
-              file=sys.stderr)
+        note(f"{len(series) - len(keep):,} missing documents were not sent to the reranker.")
     texts = [str(series.iloc[i]) for i in keep]
     if not texts:
         return pd.DataFrame({"document": pd.Series([], dtype=object), "score": pd.Series([], dtype=float)},
                             index=series.index[:0])
-    session = _session()
-    model = model or default_model("rerank")
-    endpoint = session.endpoint(model)
+    session = current()
+    model = model or catalog(session).default_model("rerank")
     body = {"model": model, "query": query, "documents": texts}
     if top_n is not None:
         body["top_n"] = top_n
-    answer = default_transport().rerank(
-        endpoint, body, timeout=session.timeout, max_retries=session.max_retries,
-        headers=session.extra_headers, secrets=session.secrets(),
-        on_notice=lambda text: print(f"jupyter-llm: {text}", file=sys.stderr),
-    )
+    answer = Client(session).rerank(body, on_notice=note)
     pairs = parse(answer, len(texts), model)
     pairs.sort(key=lambda p: (-p[1], p[0]))
     if top_n is not None:

@@ -10,7 +10,8 @@ import json
 from .. import errors
 from ..core import formats
 from .html import answer_bundle, plain_preview
-from .safe import safe_html, safe_markdown
+from ..core.markdown import safe_markdown
+from .safe import safe_html
 
 
 def format_bundle(name: str, content: str) -> dict:

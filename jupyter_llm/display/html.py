@@ -10,7 +10,7 @@ import functools
 import json
 from html import escape
 
-from .safe import safe_markdown
+from ..core.markdown import safe_markdown
 
 _SMALL = "color: grey; font-size: 0.85em"
 #: Characters of a reply kept whole in the ``text/plain`` fallback.

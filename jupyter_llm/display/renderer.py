@@ -9,11 +9,11 @@ holds, which is all nbval compares, and the notebook reads the same without a ke
 from __future__ import annotations
 
 import dataclasses
-import sys
 import time
 from collections.abc import Callable
 
-from ..core.events import ContentDelta, Event, Notice, ReasoningDelta, ToolCallDelta, ToolStatus
+from ..core.events import ContentDelta, Event, Notice, ReasoningDelta, RoundEnd, ToolCallDelta, ToolStatus
+from ..core.kernel import in_kernel
 from .html import (answer_bundle, reasoning_bundle, reasoning_header, tool_calls_bundle, tool_card_bundle,
                    tool_live_html, usage_bundle)
 from .throttle import Throttle
@@ -42,8 +42,13 @@ class ReplyRenderer:
                  answer: Callable[[str], dict] = answer_bundle):
         self._clock = clock
         self._answer = answer  # the answer's outputs (-f FORMAT shows code, JSON, HTML, math)
-        self._throttle = Throttle(interval, clock)
+        self._interval = interval
         self._model = ""
+        self._reset()
+
+    def _reset(self) -> None:
+        """Ready for the next round of the reply: no view, nothing seen, the first update due at once."""
+        self._throttle = Throttle(self._interval, self._clock)
         self._live = None
         self._started = False
         self._thinking_since: float | None = None
@@ -58,7 +63,14 @@ class ReplyRenderer:
         self._model = model
 
     def on_event(self, event: Event) -> None:
-        """Take one event; the view is updated at most once per ``interval``."""
+        """Take one event; the view is updated at most once per ``interval``.
+
+        A :class:`RoundEnd` replaces the round's live view with its outputs, and the next
+        event (a tool round's follow-up) starts a new view.
+        """
+        if isinstance(event, RoundEnd):
+            self.finish(event.reply)
+            return
         if not self._started:
             self._started = True
             self._live = self._new_view()
@@ -117,12 +129,13 @@ class ReplyRenderer:
         if error is not None:
             line += (" — " if line.endswith("INCOMPLETE") else " · ") + _what_went_wrong(error)
         _show(usage_bundle(line))
+        self._reset()
 
     def _new_view(self):
         """The widget view for this reply, or None where no front end can show one."""
-        if not _has_front_end():
+        if not in_kernel():
             return None
-        from .live import LiveView
+        from .live import LiveView  # ipywidgets: loaded when a reply is first shown, not at %load_ext
 
         return LiveView()
 
@@ -151,15 +164,6 @@ class ReplyRenderer:
                  for i, (name, arguments) in enumerate(calls)]
         sent = self._live.flush(title=title, expanded=thinking, tools=tools, notices=self._notices)
         self._throttle.cost(sent)
-
-
-def _has_front_end() -> bool:
-    """True in a Jupyter kernel, where a widget view can reach a front end."""
-    if "IPython" not in sys.modules:
-        return False
-    from IPython import get_ipython
-
-    return getattr(get_ipython(), "kernel", None) is not None
 
 
 def _show(bundle: dict) -> None:

@@ -5,9 +5,10 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from . import parse_options
-
 from .. import errors
+from ..core.cassette_transport import active
+from ..core.session import current
+from .options import parse_options
 
 
 @magics_class
@@ -33,9 +34,7 @@ class CassetteMagics(Magics):
             %llm_cassette answers.llm.jsonl --mode replay
             %llm_cassette --mode off
         """
-        from ..core import cassette
-        from .. import session
-
+        session = current()
         args = parse_options(self.llm_cassette, line)
         if args.speed is not None:
             if args.speed < 0:
@@ -45,12 +44,17 @@ class CassetteMagics(Magics):
             session.cassette = args.path if args.path is not None else session.cassette
             session.cassette_mode = args.mode or "auto"
         try:
-            tape = cassette.active()
+            tape = active(session)
         except errors.ConfigError as exc:
             session.cassette_mode = "off"
-            raise UsageError(str(exc)) from None
+            raise UsageError(str(exc)) from exc
         if tape is None:
             print("jupyter-llm: no cassette; requests go to the gateway.")
         else:
             pace = "instant" if not tape.speed else f"{tape.speed:g}x the recorded pace"
             print(f"jupyter-llm: cassette {tape.path} ({tape.mode} mode, {len(tape)} exchanges, replay {pace})")
+
+
+def load_ipython_extension(ipython) -> None:
+    """Register these magics (loaded on first use by :func:`jupyter_llm.magics.register`)."""
+    ipython.register_magics(CassetteMagics)

@@ -5,7 +5,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from . import parse_options
+from .options import parse_options
 
 
 @magics_class
@@ -28,14 +28,14 @@ class EmbedMagics(Magics):
             %llm_embed reviews["text"] -o review_vectors
             %llm_embed df -c body -m Qwen3-Embedding-8B --dimensions 1024
         """
-        from ..data.embeddings import embed
+        from ..data.embeddings import embed  # numpy and pandas: loaded on first use, not at %load_ext
 
         args = parse_options(self.llm_embed, line)
         source = " ".join(args.expr)
         try:
             texts = self.shell.ev(source)
         except Exception as exc:
-            raise UsageError(f"%llm_embed: could not evaluate {source!r}: {type(exc).__name__}: {exc}") from None
+            raise UsageError(f"%llm_embed: could not evaluate {source!r}: {type(exc).__name__}: {exc}") from exc
         frame = embed(texts, model=args.model, dimensions=args.dimensions, column=args.column,
                       instruction=args.instruction)
         if args.output:
@@ -43,3 +43,8 @@ class EmbedMagics(Magics):
                 raise UsageError(f"-o needs a variable name, not {args.output!r}")
             self.shell.user_ns[args.output] = frame
         return frame
+
+
+def load_ipython_extension(ipython) -> None:
+    """Register these magics (loaded on first use by :func:`jupyter_llm.magics.register`)."""
+    ipython.register_magics(EmbedMagics)

@@ -5,8 +5,10 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
+from IPython.display import display
+
 from .. import errors
-from . import cell_prompt, parse_options, sampling
+from .options import cell_prompt, parse_options, sampling, thinking
 
 
 @magics_class
@@ -25,9 +27,7 @@ class PanelMagics(Magics):
 
             %llm_chat -m qwen3-32b -o chat
         """
-        from IPython.display import display
-
-        from ..widgets.chat import ChatPanel
+        from ..widgets.chat import ChatPanel  # ipywidgets: loaded on first use, not at %load_ext
 
         args = parse_options(self.llm_chat, line)
         panel = ChatPanel(model=args.model, system=args.system)
@@ -37,9 +37,7 @@ class PanelMagics(Magics):
 
     @magic_arguments()
     @argument("-m", "--models", required=True, help="comma-separated model names, e.g. qwen3-32b,qwq-32b")
-    @argument("--think", dest="think", action="store_const", const=True, default=None,
-              help="ask every model with a thinking switch to think")
-    @argument("--no-think", dest="think", action="store_const", const=False, help="switch thinking off")
+    @thinking
     @argument("-s", "--system", help="system prompt")
     @argument("-t", "--temperature", type=float, help="sampling temperature")
     @argument("--max-tokens", type=int, help="cap on generated tokens per model")
@@ -57,9 +55,7 @@ class PanelMagics(Magics):
             %%llm_compare -m qwen3-32b,qwq-32b,qwen72b-awq -o cmp
             Explain what a p-value is in two sentences.
         """
-        from IPython.display import display
-
-        from ..widgets.compare import ComparePanel
+        from ..widgets.compare import ComparePanel  # ipywidgets: loaded on first use
 
         args = parse_options(self.llm_compare, line)
         prompt = cell_prompt(cell, self.shell.user_ns, "llm_compare")
@@ -72,8 +68,13 @@ class PanelMagics(Magics):
             panel = ComparePanel(prompt, args.models.split(","), system=args.system, think=args.think,
                                  on_done=keep, **params)
         except errors.ConfigError as exc:
-            raise UsageError(str(exc)) from None
+            raise UsageError(str(exc)) from exc
         if args.output:
             self.shell.user_ns[args.output] = panel
         display(panel)
         panel.start()
+
+
+def load_ipython_extension(ipython) -> None:
+    """Register these magics (loaded on first use by :func:`jupyter_llm.magics.register`)."""
+    ipython.register_magics(PanelMagics)

@@ -4,11 +4,12 @@ from __future__ import annotations
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from . import parse_options
+from ..core import usage
+from .options import parse_options
 
 
 @magics_class
-class BatchMagics(Magics):
+class UsageMagics(Magics):
     """``%llm_usage``."""
 
     @magic_arguments()
@@ -23,8 +24,6 @@ class BatchMagics(Magics):
             %llm_usage
             %llm_usage --batch
         """
-        from ..core import usage
-
         args = parse_options(self.llm_usage, line)
         if args.reset:
             usage.clear()
@@ -37,3 +36,8 @@ class BatchMagics(Magics):
                 return None
             print(note)
         return usage.totals(last_batch=args.batch)
+
+
+def load_ipython_extension(ipython) -> None:
+    """Register these magics (loaded on first use by :func:`jupyter_llm.magics.register`)."""
+    ipython.register_magics(UsageMagics)

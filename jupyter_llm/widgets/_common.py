@@ -7,6 +7,7 @@ from html import escape
 import ipywidgets as widgets
 
 from .. import errors
+from ..core.session import catalog
 
 _BADGE = ("display:inline-block;margin-right:4px;padding:0 6px;border-radius:8px;font-size:0.8em;"
           "background:var(--jp-layout-color2,#eee);color:var(--jp-ui-font-color1,#333)")
@@ -44,8 +45,6 @@ def badges_html(info) -> str:
 
 def chat_models() -> tuple[list[str], str | None]:
     """The chat models the gateway serves, and an error message instead when it cannot be asked."""
-    from ..api import catalog
-
     try:
         return catalog().chat_models(), None
     except errors.LLMError as exc:
@@ -60,11 +59,11 @@ def running_loop() -> asyncio.AbstractEventLoop:
     """The loop panels start replies on: the kernel's (a cell, a widget callback) or a script's."""
     try:
         return asyncio.get_running_loop()
-    except RuntimeError:
+    except RuntimeError as exc:
         raise errors.ConfigError(
             "Panels stream replies as asyncio tasks and need a running event loop: use them in a "
             "Jupyter kernel, or inside a coroutine (asyncio.run) in a script."
-        ) from None
+        ) from exc
 
 
 def fallback_bundle(widget, plain: str, html: str) -> dict:

@@ -12,6 +12,7 @@ from html import escape
 import ipywidgets as widgets
 
 from .. import errors
+from ..core.events import RoundEnd
 from ..display.html import tool_card_bundle
 from ..display.live import LiveView
 from ..display.renderer import INTERVAL, ReplyRenderer
@@ -37,6 +38,11 @@ class ReplyBox(ReplyRenderer):
         self.box = widgets.VBox((self.footer,), _dom_classes=("jllm-reply",))
         self.flushes = 0
         self._timer: asyncio.TimerHandle | None = None
+
+    def on_event(self, event) -> None:
+        # A panel keeps one view for the whole reply, tool rounds included: finish() ends it.
+        if not isinstance(event, RoundEnd):
+            super().on_event(event)
 
     def _new_view(self):
         return LiveView(show=self._place)

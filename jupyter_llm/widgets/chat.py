@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import tempfile
 import time
 from html import escape
 from pathlib import Path
@@ -18,6 +17,11 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from .. import errors
+from ..api import Conversation
+from ..core.background import BackgroundChat
+from ..core.files import write_atomic
+from ..core.messages import user_turn
+from ..core.session import catalog, current
 from ._common import badges, badges_html, chat_models, css, fallback_bundle, running_loop
 from ._reply_box import ReplyBox
 
@@ -42,14 +46,13 @@ class ChatPanel(widgets.VBox):
 
     def __init__(self, model: str | None = None, *, system: str | None = None, think: bool | None = None,
                  tools=None, **kwargs):
-        from .. import session
-
+        session = current()
         self.messages: list[dict] = []
         self.tools = tools
         self._task = None
         self._job = None
         names, problem = chat_models()
-        model = model or session.model or (names[0] if names else None)
+        model = model or session.model or (catalog().default_model("chat") if names else None)
         if model and model not in names:
             names = [model, *names]
         self.model = widgets.Dropdown(options=names, value=model, description="Model", layout=widgets.Layout(width="280px"))
@@ -101,8 +104,7 @@ class ChatPanel(widgets.VBox):
         if not text.strip() and not images:
             self._say("Type a message first.")
             return None
-        content = [{"type": "text", "text": text}, *images] if images else text
-        self.messages.append({"role": "user", "content": content})
+        self.messages.append(user_turn(text, images))
         self._show_user(text, [item["name"] for item in self.attach.value])
         self.prompt.value = ""
         self.attach.value = ()
@@ -142,8 +144,6 @@ class ChatPanel(widgets.VBox):
 
     def to_conversation(self, name: str | None = None):
         """The transcript as a :class:`jupyter_llm.Conversation`, to go on with in code."""
-        from ..core.conversation import Conversation
-
         return Conversation(messages=[dict(m) for m in self.messages], name=name, model=self.model.value,
                             system=self.system.value or None)
 
@@ -167,11 +167,7 @@ class ChatPanel(widgets.VBox):
         """
         path = Path(path) if path else Path(f"chat-{time.strftime('%Y%m%d-%H%M%S')}.ipynb")
         notebook = {"cells": self.to_cells(), "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-        fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", suffix=".ipynb.tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(notebook, out, ensure_ascii=False, indent=1)
-        os.replace(tmp, path)
-        return path
+        return write_atomic(path, json.dumps(notebook, ensure_ascii=False, indent=1))
 
     def _export_clicked(self) -> None:
         try:
@@ -203,8 +199,6 @@ class ChatPanel(widgets.VBox):
         if self.tools:
             options.update(tools=self.tools, confirm=False)
         system = [{"role": "system", "content": self.system.value}] if self.system.value.strip() else []
-        from ..core.background import BackgroundChat
-
         self._job = BackgroundChat(system + self.messages, on_events=box.feed, **options)
         self._task = loop.create_task(self._run(self._job, box))
         return self._task
@@ -235,17 +229,13 @@ class ChatPanel(widgets.VBox):
         self.regenerate_button.disabled = busy
 
     def _think(self) -> bool | None:
-        from ..api import catalog
-
-        info = catalog().lookup(self.model.value)
+        info = catalog()[self.model.value]
         return self.think.value if info.thinking_switch else None
 
     def _model_changed(self, change=None) -> None:
-        from ..api import catalog
-
         if not self.model.value:
             return
-        info = catalog().lookup(self.model.value)
+        info = catalog()[self.model.value]
         self.badges.value = badges_html(info)
         self.think.layout.display = None if info.thinking_switch else "none"
         self.attach.layout.display = None if info.vision else "none"
@@ -260,6 +250,7 @@ class ChatPanel(widgets.VBox):
         self.transcript.children = (*self.transcript.children, bubble)
 
     def _image_part(self, item) -> dict:
+        # Sent as uploaded: the browser already limits what a user picks, and Pillow is optional.
         data = base64.b64encode(bytes(item["content"])).decode()
         return {"type": "image_url", "image_url": {"url": f"data:{item['type'] or 'image/png'};base64,{data}"}}
 
@@ -268,10 +259,8 @@ class ChatPanel(widgets.VBox):
         self.status.value = f'<span style="{style}">{escape(text)}</span>' if text else ""
 
     def _repr_mimebundle_(self, **kwargs):
-        from ..api import catalog
-
         model = self.model.value or "no model"
-        caps = ", ".join(badges(catalog().lookup(model))) if self.model.value else ""
+        caps = ", ".join(badges(catalog()[model])) if self.model.value else ""
         about = f"{model} ({caps})" if caps else model
         plain = (f"Chat panel: {about}. Interactive in JupyterLab with a running kernel; "
                  f"the transcript is in .messages.")

@@ -7,12 +7,17 @@ appears under the columns and ``panel.frame`` holds it as a DataFrame.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from html import escape
 
 import ipywidgets as widgets
 
 from .. import errors
+from ..core.background import BackgroundChat
+from ..core.events import ContentDelta, ReasoningDelta
+from ..core.messages import build_messages
+from ..core.session import catalog
 from ._common import badges_html, css, fallback_bundle, running_loop
 from ._reply_box import ReplyBox
 
@@ -26,12 +31,10 @@ class _Column:
     """One model's column: header, live numbers, the streaming reply."""
 
     def __init__(self, model: str):
-        from ..api import catalog
-
         self.model = model
         self.reply_box = ReplyBox()
         self.stats = widgets.HTML(f'<div style="{_GREY}">waiting for the first token…</div>')
-        header = widgets.HTML(f"<b>{escape(model)}</b><br>{badges_html(catalog().lookup(model))}")
+        header = widgets.HTML(f"<b>{escape(model)}</b><br>{badges_html(catalog()[model])}")
         self.widget = widgets.VBox((header, self.stats, self.reply_box.box), _dom_classes=("jllm-column",))
         self.reply = None
         self.error: BaseException | None = None
@@ -42,8 +45,6 @@ class _Column:
         self._shown = 0.0
 
     def feed(self, events) -> None:
-        from ..core.events import ContentDelta, ReasoningDelta
-
         for event in events:
             if isinstance(event, (ContentDelta, ReasoningDelta)):
                 if self._first is None:
@@ -95,8 +96,6 @@ class ComparePanel(widgets.VBox):
 
     def __init__(self, prompt: str, models, *, system: str | None = None, think: bool | None = None,
                  on_done=None, **params):
-        from ..core.messages import build_messages
-
         models = [m.strip() for m in ([models] if isinstance(models, str) else models) if m and m.strip()]
         if not models:
             raise errors.ConfigError("Name the models to compare, e.g. models=['qwen3-32b', 'qwq-32b'].")
@@ -126,8 +125,6 @@ class ComparePanel(widgets.VBox):
 
     async def run(self):
         """Stream every column concurrently; the summary DataFrame when all are done."""
-        from ..core.background import BackgroundChat
-
         for column in self.columns:
             column.job = BackgroundChat(self.messages, on_events=column.feed, model=column.model, **self.options)
         await asyncio.gather(*(self._one(c) for c in self.columns))
@@ -221,8 +218,6 @@ def _summary_html(frame) -> str:
 
 
 def _num(value, form: str) -> str:
-    import math
-
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return form.format(value)

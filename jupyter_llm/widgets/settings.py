@@ -7,12 +7,15 @@ is never echoed back, never kept in widget state and never saved with the notebo
 """
 from __future__ import annotations
 
+import asyncio
 from html import escape
 
 import ipywidgets as widgets
 from traitlets import Unicode
 
 from .. import errors
+from ..core.client import Client
+from ..core.session import catalog, current
 from ._common import chat_models, css, fallback_bundle, running_loop
 
 _LABEL = {"description_width": "110px"}
@@ -38,9 +41,7 @@ class SettingsPanel(widgets.VBox):
     """
 
     def __init__(self, **kwargs):
-        from .. import session
-
-        self._session = session
+        session = self._session = current()
         self._updating = False
         self.base_url = widgets.Text(placeholder="built-in emulator", description="Base URL", style=_LABEL,
                                      layout=_FIELD, continuous_update=False)
@@ -81,17 +82,14 @@ class SettingsPanel(widgets.VBox):
         return running_loop().create_task(self._test())
 
     async def _test(self) -> list[str]:
-        import asyncio
-
-        from ..api import catalog
-
-        catalog().refresh()
+        models = catalog(self._session)
+        models.refresh()
         try:
-            names = await asyncio.get_running_loop().run_in_executor(None, catalog().chat_models)
+            names = await asyncio.get_running_loop().run_in_executor(None, models.chat_models)
         except errors.LLMError as exc:
             self._say(f"{type(exc).__name__}: {exc}", error=True)
             return []
-        where = self._session.endpoint(self._session.model).base_url
+        where = Client(self._session).endpoint(self._session.model).base_url
         self._say(f"Connected to {where}: {len(names)} chat models: {', '.join(names)}.")
         self._refresh_models(names)
         return names
@@ -121,10 +119,6 @@ class SettingsPanel(widgets.VBox):
             self._say(str(exc), error=True)
             self._load()
             return
-        if name in ("base_url",):
-            from ..api import catalog
-
-            catalog().refresh()
         shown = getattr(self._session, name)
         self._say(f"{name} = {shown!r}")
 
@@ -139,9 +133,6 @@ class SettingsPanel(widgets.VBox):
         finally:
             self._updating = False
         self._session.api_key = key or None
-        from ..api import catalog
-
-        catalog().refresh()
         self._say("API key set (hidden).")
 
     def _session_changed(self, change) -> None:

@@ -10,7 +10,7 @@ import shutil
 import time
 
 import pytest
-from conftest import TEST_KEY
+from support import TEST_KEY
 from lab_fixtures import (ROOT, browser, lab, lab_root, menu, open_and_run_all, open_notebook, page, run_cell,  # noqa: F401
                           shoot, wait_cells_done, write_notebook)
 

@@ -1,0 +1,72 @@
+"""A transport that puts the active cassette in front of another transport.
+
+Which cassette answers: the innermost ``with jupyter_llm.cassette(...)``, else the one the
+session names (``session.cassette`` / ``JUPYTER_LLM_CASSETTE``, or beside the notebook when
+only a mode is set), in the session's mode (``session.cassette_mode`` /
+``JUPYTER_LLM_CASSETTE_MODE``). With none, requests go straight to the inner transport.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from .. import errors
+from . import cassette, kernel
+from .transport import Request, Transport
+
+_opened: dict[tuple, cassette.Cassette] = {}
+_opened_lock = threading.Lock()
+
+
+class CassetteTransport(Transport):
+    """Replays and records through the active cassette; ``inner`` answers everything else."""
+
+    def __init__(self, inner: Transport, session):
+        self.inner = inner
+        self.session = session
+
+    def handle(self, request: Request):
+        tape = active(self.session)
+        if tape is None:
+            return self.inner.handle(request)
+        return tape.answer(request, lambda: self.inner.handle(request))
+
+    def prepare(self, request: Request) -> None:
+        tape = active(self.session)
+        # A replay never needs the SDK: importing it is most of a replayed cell's time.
+        if tape is None or not tape.replaying:
+            self.inner.prepare(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def active(session) -> cassette.Cassette | None:
+    """The cassette that answers ``session``'s requests now, or None (they go to the gateway)."""
+    tape = cassette.innermost()
+    if tape is not None:
+        return tape
+    path = session.cassette or os.environ.get("JUPYTER_LLM_CASSETTE") or None
+    mode = session.cassette_mode or os.environ.get("JUPYTER_LLM_CASSETTE_MODE", "").strip().lower() or None
+    mode = mode or ("auto" if path else "off")
+    if mode == "off":
+        return None
+    if mode not in cassette.MODES:
+        raise errors.ConfigError(
+            f"JUPYTER_LLM_CASSETTE_MODE must be one of {', '.join(cassette.MODES)}, not {mode!r}.")
+    if not path:
+        notebook = kernel.notebook_path()
+        if notebook is None:
+            raise errors.ConfigError(
+                f"Cassette mode is {mode!r} but no cassette file is set and the notebook's path is not "
+                f"known here. Name one: %llm_cassette PATH, jupyter_llm.session.cassette = PATH, or "
+                f"JUPYTER_LLM_CASSETTE=PATH."
+            )
+        path = cassette.default_path(notebook)
+    ident = (str(Path(path).expanduser().absolute()), mode, session.cassette_speed)
+    with _opened_lock:
+        tape = _opened.get(ident)
+        if tape is None:
+            tape = _opened[ident] = cassette.Cassette(path, mode, speed=session.cassette_speed)
+    return tape

@@ -1,0 +1,111 @@
+"""The client: turns a session's requests into transport requests.
+
+It finds each model's endpoint (routes, keys), carries the transport options (timeout,
+retries, headers, the secrets to hide) beside the body, and hands the request to the
+transport: the active cassette in front of HTTP.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+
+from .. import emulator, errors
+from .cassette_transport import CassetteTransport
+from .config_file import Endpoint
+from .http import HTTPTransport
+from .notes import note
+from .notgiven import NOT_GIVEN, given
+from .transport import Request, Transport
+
+#: Per-call options of the transport; they never reach a request body.
+OPTIONS = ("timeout", "max_retries", "extra_headers")
+
+_http = HTTPTransport()
+
+
+def http_transport() -> HTTPTransport:
+    """The process's HTTP transport (one connection pool per endpoint)."""
+    return _http
+
+
+def take_options(params: dict) -> dict:
+    """Remove the transport options from ``params`` (a call's keyword arguments) and return them."""
+    return {name: params.pop(name) for name in OPTIONS if name in params}
+
+
+class Client:
+    """Sends a session's requests with its transport options, or those given here.
+
+    An option left out (NOT_GIVEN) follows the session; one given applies to this client's
+    requests only.
+
+    Example::
+
+        from jupyter_llm.core.client import Client
+        client = Client(jupyter_llm.session, max_retries=0)
+        chunks = client.chat({"model": "qwen3-32b", "messages": [{"role": "user", "content": "hi"}]})
+    """
+
+    def __init__(self, session, *, timeout=NOT_GIVEN, max_retries=NOT_GIVEN, extra_headers=NOT_GIVEN,
+                 transport: Transport | None = None):
+        self.session = session
+        self.timeout = _timeout(given(timeout, session.timeout))
+        self.max_retries = _retries(given(max_retries, session.max_retries))
+        self.headers = dict(given(extra_headers, session.extra_headers) or {})
+        self.transport = transport or CassetteTransport(_http, session)
+
+    def endpoint(self, model: str | None) -> Endpoint:
+        """Where requests for ``model`` go; with no gateway configured, the built-in emulator."""
+        endpoint = self.session.endpoint(model)
+        if endpoint.base_url is None:
+            endpoint = replace(endpoint, base_url=_stand_in(self.session))
+        return endpoint
+
+    def request(self, kind: str, body: dict, *, model: str | None = None,
+                on_notice: Callable[[str], None] | None = None) -> Request:
+        """The transport request for ``body``, sent to ``model``'s endpoint (default: the body's)."""
+        model = body.get("model") if model is None else model
+        return Request(kind=kind, endpoint=self.endpoint(model), body=body, timeout=self.timeout,
+                       max_retries=self.max_retries, headers=self.headers, secrets=self.session.secrets(),
+                       on_notice=on_notice)
+
+    def prepare(self, model: str) -> None:
+        """Open the connection's client now, so a reply's timing measures the gateway alone."""
+        self.transport.prepare(self.request("chat", {"model": model}))
+
+    def chat(self, body: dict, *, on_notice=None) -> Iterator[dict]:
+        """The chunks of one streamed chat completion; close the iterator to end the request."""
+        return self.transport.handle(self.request("chat", body, on_notice=on_notice))
+
+    def embeddings(self, body: dict, *, on_notice=None) -> dict:
+        """One ``POST /embeddings`` as the raw JSON (base64 vectors stay strings for numpy)."""
+        return self.transport.handle(self.request("embeddings", body, on_notice=on_notice))
+
+    def rerank(self, body: dict, *, on_notice=None):
+        """One ``POST /rerank``: vLLM's ``{"results": [...]}`` or SGLang's bare list."""
+        return self.transport.handle(self.request("rerank", body, on_notice=on_notice))
+
+    def models(self) -> list[dict]:
+        """The ``/v1/models`` entries the session's key can use, as plain dicts."""
+        return self.transport.handle(self.request("models", {}, model=self.session.model))
+
+
+def _timeout(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise errors.ConfigError(f"timeout must be a positive number of seconds, not {value!r}.")
+    return float(value)
+
+
+def _retries(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise errors.ConfigError(f"max_retries must be a whole number, 0 or more, not {value!r}.")
+    return value
+
+
+def _stand_in(session) -> str:
+    server = emulator.shared()
+    if not session.emulated:
+        session.emulated = True
+        note("no gateway configured (set JUPYTER_LLM_BASE_URL or %llm_config base_url=...); "
+             f"answering with the built-in emulator, a test double, at {server.url}")
+    return server.url

@@ -1,0 +1,135 @@
+"""Model-written Markdown made safe to hand to a front end that renders raw HTML.
+
+JupyterLab renders trusted ``text/markdown`` with its raw HTML, so a ``<script>`` or an
+``<img onerror=...>`` in a reply would run in the page. Every ``<`` that could open a tag,
+comment or declaration becomes ``&lt;``, except in code, where Markdown shows it as it is.
+Inside ``$..$`` math the ``<`` gets a space instead (invisible to TeX, fatal to a tag),
+so the result is safe whether or not a renderer takes it for math.
+
+Where code starts and ends is decided by a CommonMark parser; the result is parsed again
+and, should any raw HTML survive (the scan and the parser disagreed), escaped more widely.
+"""
+from __future__ import annotations
+
+import functools
+import re
+
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+_AUTOLINK = re.compile(r"<(?:(?:https?|mailto|ftp):[^\s<>]*|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)>", re.ASCII)
+_LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")  # lines as CommonMark counts them
+_PUNCTUATION = frozenset(r"""!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~""")
+
+
+def safe_markdown(text: str) -> str:
+    """``text`` with raw HTML neutralised and code, math and the rest left as written.
+
+    Example::
+
+        safe_markdown("Hi <script>alert(1)</script> `<b>`")
+        # 'Hi &lt;script>alert(1)&lt;/script> `<b>`'
+    """
+    if "<" not in text:
+        return text
+    code = _code_lines(text)
+    for spans in (True, True, False):
+        result = _escape(text, code, spans)
+        if not _has_raw_html(result):
+            return result
+        # Escaping changed the block structure (an HTML block became a paragraph that now
+        # swallows an indented "code" line): trust only code that is still code.
+        code &= _code_lines(result)
+    return _TAG_START.sub("&lt;", text)
+
+
+@functools.cache
+def _parser(inline: bool):
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    return md if inline else md.disable("inline")
+
+
+def _code_lines(text: str) -> set[int]:
+    """Line numbers inside fenced or indented code blocks, at any depth."""
+    lines: set[int] = set()
+    for token in _parser(False).parse(text):
+        if token.type in ("fence", "code_block") and token.map:
+            lines.update(range(*token.map))
+    return lines
+
+
+def _has_raw_html(text: str) -> bool:
+    stack = list(_parser(True).parse(text))
+    while stack:
+        token = stack.pop()
+        if token.type in ("html_block", "html_inline"):
+            return True
+        stack.extend(token.children or ())
+    return False
+
+
+def _escape(text: str, code: set[int], spans: bool) -> str:
+    out: list[str] = []
+    paragraph: list[str] = []
+    for number, line in enumerate(_LINE.findall(text)):
+        if number in code or not line.strip(" \t\r\n"):
+            out.append(_escape_inline("".join(paragraph), spans))
+            paragraph.clear()
+            out.append(line)
+        else:
+            paragraph.append(line)
+    out.append(_escape_inline("".join(paragraph), spans))
+    return "".join(out)
+
+
+def _escape_inline(text: str, spans: bool) -> str:
+    """Escape tag starts in one paragraph's text, skipping code spans and autolinks."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\" and i + 1 < n and text[i + 1] in _PUNCTUATION:
+            out.append(text[i : i + 2])
+            i += 2
+        elif c == "`" and spans:
+            run = len(text) - i - len(text[i:].lstrip("`"))
+            end = _closing_backticks(text, i + run, run)
+            stop = i + run if end is None else end
+            out.append(text[i:stop])
+            i = stop
+        elif c == "$":
+            math, stop = _math(text, i)
+            out.append(math)
+            i = stop
+        elif c == "<":
+            link = _AUTOLINK.match(text, i)
+            if link:
+                out.append(link.group())
+                i = link.end()
+            else:
+                out.append("&lt;" if _TAG_START.match(text, i) else "<")
+                i += 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def _closing_backticks(text: str, start: int, run: int) -> int | None:
+    """The end of the backtick string of exactly ``run`` backticks closing a code span."""
+    for match in re.finditer("`+", text[start:]):
+        if len(match.group()) == run:
+            return start + match.end()
+    return None
+
+
+def _math(text: str, i: int) -> tuple[str, int]:
+    """The math starting at ``text[i]`` (``$$..$$`` or ``$..$`` on one line) and its end."""
+    display = text.startswith("$$", i)
+    delimiter = "$$" if display else "$"
+    start = i + len(delimiter)
+    end = text.find(delimiter, start)
+    if end < 0 or (not display and "\n" in text[start:end]):
+        return delimiter, start
+    stop = end + len(delimiter)
+    return _TAG_START.sub("< ", text[i:stop]), stop

@@ -1,0 +1,364 @@
+"""The work of ``map()``: one prompt over every row of a DataFrame, Series or list, a few at a time.
+
+Each row is one ordinary chat request through the core's chat path (thinking, catalogue
+checks, retries and error translation as everywhere else), sent from a small thread
+pool. The session limiter (:mod:`jupyter_llm.core.limiter`) bounds what is in flight,
+so a batch and a ``%%llm`` cell share one budget, and a 429 slows the whole batch.
+
+Finished rows are cached in this kernel's memory, keyed by everything that shapes the
+request (model, system prompt, thinking, schema, parameters, the row's prompt). An
+interrupted or partly failed batch therefore resumes where it stopped: re-running the
+cell sends only the rows without an answer. The cache is in memory on purpose: answers
+can hold confidential data that must not land on disk unasked, and a kernel restart
+is the natural "start again" (saving traffic to disk is what cassettes are for).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import queue
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+from dataclasses import replace
+
+from .. import errors
+from ..core.chat import chat
+from ..core.client import Client, take_options
+from ..core.kernel import in_kernel
+from ..core.limiter import Limiter
+from ..core.messages import build_messages
+from ..core.notes import note
+from ..core.request import ChatRequest, build
+from ..core.session import catalog, current
+from ..core.tokens import estimate_tokens
+from ..core.usage import batch_counter, set_last_batch
+from .schema import Schema, as_schema
+
+#: Errors that say the whole batch cannot work (key, model, setting): stop, do not fail row by row.
+_FATAL = (errors.AuthenticationError, errors.ModelNotFound, errors.ConfigError, errors.CapabilityError)
+#: Errors worth another try for the same row (after the limiter has slowed down).
+_RETRY = (errors.RateLimitError, errors.GatewayError, errors.TimeoutError, errors.ConnectionError,
+          errors.IncompleteReply)
+_PROGRESS_ROWS = 10
+
+_cache: dict[str, tuple] = {}
+_cache_lock = threading.Lock()
+
+
+def clear_cache() -> None:
+    """Forget every finished row of this session (the next map() sends them all again)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def run(data, prompt, *, model: str | None = None, schema=None, system: str | None = None,
+        think: bool | None = None, concurrency: int | None = None, rpm: int | None = None,
+        tpm: int | None = None, retries: int = 2, cache: bool = True, confirm: bool = False,
+        progress: bool | None = None, **params):
+    """``map()`` over a pandas DataFrame, a Series or a list (see :func:`jupyter_llm.map`)."""
+    for name, value in (("retries", retries), ("rpm", rpm), ("tpm", tpm)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            raise errors.ConfigError(f"{name} must be a whole number, 0 or more, not {value!r}.")
+    session = current()
+    client = Client(session, **take_options(params))
+    template = build(session, catalog(session), [], model=model, think=think, **params)
+    job = _Job(data, prompt, template, client, system=system, spec=as_schema(schema) if schema is not None else None,
+               cache=cache)
+    job.check_size(confirm)
+    job.run(_concurrency(concurrency), rpm, tpm, retries, progress)
+    return job.result()
+
+
+def _concurrency(concurrency: int | None) -> int:
+    ceiling = current().max_concurrency
+    if concurrency is None:
+        return ceiling or 8
+    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
+        raise errors.ConfigError(f"concurrency must be a whole number, 1 or more, not {concurrency!r}.")
+    if ceiling and concurrency > ceiling:
+        note(f"concurrency={concurrency} is above the session's max_concurrency={ceiling}: at most "
+              f"{ceiling} requests run at once (raise it with %llm_config max_concurrency={concurrency}).")
+    return concurrency
+
+
+class _Job:
+    """One map() call: the rows' prompts, the request they share, their cache keys, what came back."""
+
+    def __init__(self, data, prompt, template: ChatRequest, client: Client, *, system: str | None,
+                 spec: Schema | None, cache: bool):
+        self.index, records, kind = _rows(data)
+        self.prompts = [_fill(prompt, record, kind) for record in records]
+        self.client = client
+        self.model = template.model
+        self.spec = spec
+        self.user_system = system
+        if spec is not None and template.info.structured:
+            template = replace(template, params={**template.params, "response_format": spec.response_format()})
+        elif spec is not None:
+            system = "\n\n".join(filter(None, (system, spec.instructions())))
+        self.cache = cache
+        self._request = (template, system)  # swapped whole, so a row never mixes two
+        shared = json.dumps([self.model, system, template.think, spec and spec.key(), template.params],
+                            sort_keys=True, default=str, ensure_ascii=False)
+        self.keys = [hashlib.sha256(f"{shared}\0{p}".encode()).hexdigest() for p in self.prompts]
+        n = len(self.prompts)
+        self.values: list = [None] * n
+        self.done = [False] * n
+        self.errors: dict[int, str] = {}
+        self.failures: Counter = Counter()
+        self.from_cache = 0
+        if cache:
+            with _cache_lock:
+                for i, key in enumerate(self.keys):
+                    if key in _cache:
+                        self.values[i], self.done[i] = _cache[key], True
+                        self.from_cache += 1
+        # Rows with the same request are sent once: the first carries its twins' answers.
+        self.pending, self.twins, first = [], {}, {}
+        for i in range(n):
+            if self.done[i]:
+                continue
+            if self.keys[i] in first:
+                self.twins.setdefault(first[self.keys[i]], []).append(i)
+            else:
+                first[self.keys[i]] = i
+                self.pending.append(i)
+        self.interrupted = False
+        self.summary = ""
+        self.usage, self._count = batch_counter()
+
+    def check_size(self, confirm: bool) -> None:
+        over = current().batch_confirm_over
+        if confirm or not over or len(self.pending) <= over:
+            return
+        template, system_prompt = self._request
+        system = estimate_tokens(system_prompt or "")
+        prompt_tokens = sum(system + estimate_tokens(p) + 8 for p in self.pending_prompts())
+        cap = template.params.get("max_tokens")
+        replies = (f"replies up to {cap:,} tokens each, so at most {prompt_tokens + cap * len(self.pending):,} "
+                   f"tokens in all" if cap else "replies of unknown length (max_tokens= bounds them)")
+        raise errors.ConfigError(
+            f"map() would send {len(self.pending):,} requests to {self.model} (~{prompt_tokens:,} prompt tokens, "
+            f"{replies}). The gateway asks that heavy jobs be announced and run when it is idle: pass "
+            f"confirm=True to go ahead, or raise the threshold with %llm_config batch_confirm_over=N.")
+
+    def pending_prompts(self):
+        return (self.prompts[i] for i in self.pending)
+
+    def run(self, concurrency: int, rpm, tpm, retries: int, progress) -> None:
+        if not self.pending:
+            return self._report()
+        own = Limiter(lambda: (None, rpm, tpm)) if rpm or tpm else None
+        stop = threading.Event()
+        bar = _bar(len(self.prompts), self.from_cache, progress)
+        pool = ThreadPoolExecutor(max_workers=min(concurrency, len(self.pending)),
+                                  thread_name_prefix="jupyter-llm-map")
+        # Finished rows arrive on a queue: waiting on the set of pending futures instead costs
+        # time in proportion to the rows left, for every row, and the GIL is what the rows need.
+        finished: queue.SimpleQueue = queue.SimpleQueue()
+        futures = {}
+        for i in self.pending:
+            future = pool.submit(self._row, i, own, retries, stop)
+            futures[future] = i
+            future.add_done_callback(finished.put)
+        left = len(futures)
+        try:
+            while left:
+                try:
+                    future = finished.get(timeout=0.25)
+                except queue.Empty:
+                    continue
+                left -= 1
+                future.result()  # re-raises a fatal error (the rest are kept per row)
+                if bar is not None:
+                    tokens = sum(row["total_tokens"] for row in list(self.usage.values()))
+                    bar.set_postfix_str(f"failed={len(self.errors)}, tokens={tokens:,}", refresh=False)
+                    bar.update(1 + len(self.twins.get(futures[future], ())))
+        except KeyboardInterrupt:
+            self.interrupted = True
+            if _raise_interrupts():
+                raise
+        finally:
+            stop.set()
+            # Rows already on the wire finish in the background and land in the cache.
+            pool.shutdown(wait=False, cancel_futures=True)
+            if bar is not None:
+                bar.close()
+            self._report()
+
+    def _row(self, i: int, own, retries: int, stop: threading.Event) -> None:
+        attempt = 0
+        while not stop.is_set():
+            template, system = self._request
+            request = replace(template, messages=build_messages(self.prompts[i], system=system))
+            try:
+                request.check()
+                with own.slot(estimate_tokens(self.prompts[i])) if own else nullcontext():
+                    reply = chat(request, client=self.client)
+            except _FATAL as exc:
+                self._count(self.model, getattr(exc.reply, "usage", None), True)
+                stop.set()
+                raise
+            except errors.LLMError as exc:
+                self._count(self.model, getattr(exc.reply, "usage", None), True)
+                refused = isinstance(exc, errors.BadRequest) and "response_format" in str(exc)
+                if refused and self.spec is not None and "response_format" in template.params:
+                    self._ask_in_prompt()
+                    continue
+                if isinstance(exc, _RETRY) and attempt < retries:
+                    time.sleep(exc.retry_after if getattr(exc, "retry_after", None) else 0.5 * 2 ** attempt)
+                    attempt += 1
+                    continue
+                return self._fail(i, type(exc).__name__, str(exc))
+            self._count(self.model, reply.usage, False)
+            if own is not None and reply.usage is not None:
+                own.add_tokens(reply.usage.completion_tokens)
+            if reply.finish_reason == "length" and self.spec is not None:
+                return self._fail(i, "length", "the answer was cut at max_tokens before it was complete")
+            try:
+                value = self.spec.parse(reply.content) if self.spec is not None else reply.content
+            except ValueError as exc:
+                return self._fail(i, "invalid answer", str(exc))
+            for row in (i, *self.twins.get(i, ())):
+                self.values[row], self.done[row] = value, True
+            if self.cache:
+                with _cache_lock:
+                    _cache[self.keys[i]] = value
+            return
+
+    def _ask_in_prompt(self) -> None:
+        """The server refused ``response_format``: put the schema in the system prompt, for every row."""
+        with _cache_lock:
+            template = self._request[0]
+            if "response_format" not in template.params:
+                return  # another row switched already
+            params = {k: v for k, v in template.params.items() if k != "response_format"}
+            self._request = (replace(template, params=params),
+                             "\n\n".join(filter(None, (self.user_system, self.spec.instructions()))))
+        note(f"{self.model} refused response_format (no structured outputs on its server): asking for the JSON "
+              f"in the system prompt instead. Set structured = false for it in the catalogue to skip the try.")
+
+    def _fail(self, i: int, kind: str, message: str) -> None:
+        with _cache_lock:  # rows fail from several threads; a Counter's += is not atomic
+            for row in (i, *self.twins.get(i, ())):
+                self.errors[row] = message
+                self.failures[kind] += 1
+
+    def _report(self) -> None:
+        n = len(self.prompts)
+        answered = sum(self.done)
+        parts = [f"{n:,} rows: {answered:,} answered"]
+        if self.from_cache:
+            parts.append(f"{self.from_cache:,} of them from the cache of earlier runs")
+        if self.errors:
+            why = ", ".join(f"{count} {kind}" for kind, count in self.failures.most_common(3))
+            first = next(iter(self.errors.values()))
+            parts.append(f"{len(self.errors):,} failed ({why}; first: {first}). Reasons per row in "
+                         f"result.attrs['errors']; re-run to retry only those rows")
+        missing = n - answered - len(self.errors)
+        if self.interrupted or missing:
+            parts.append(f"{missing:,} not done (interrupted): re-run the same call to send only those")
+        self.summary = "map: " + "; ".join(parts) + "."
+        set_last_batch(self.usage, self.summary)
+        if self.errors or missing or self.from_cache:
+            note(self.summary)
+
+    def result(self):
+        import pandas as pd
+
+        # attrs holds plain values: pandas compares attrs when it concatenates results.
+        failed = {self.index[i]: m for i, m in sorted(self.errors.items())}
+        if self.spec is None:
+            out = pd.Series([v if d else None for v, d in zip(self.values, self.done)],
+                            index=self.index, dtype=object, name="answer")
+        else:
+            rows = [v if d and isinstance(v, dict) else {} for v, d in zip(self.values, self.done)]
+            out = pd.DataFrame.from_records(rows, columns=self.spec.fields, index=self.index)
+            out = _typed(out, self.spec.json)
+            if failed:
+                out["errors"] = pd.Series(failed, dtype=object).reindex(self.index)
+        out.attrs.update(errors=failed, summary=self.summary, interrupted=self.interrupted)
+        return out
+
+
+def _rows(data):
+    import pandas as pd
+
+    if isinstance(data, pd.DataFrame):
+        return data.index, data.to_dict("records"), "frame"
+    if isinstance(data, pd.Series):
+        name = data.name if isinstance(data.name, str) else "text"
+        return data.index, [{name: v, "text": v} for v in data], "series"
+    if isinstance(data, (str, bytes)) or not hasattr(data, "__iter__"):
+        raise errors.ConfigError(
+            f"map() needs a DataFrame, a Series or a list of values, not {type(data).__name__}; "
+            f"for one prompt use jupyter_llm.ask().")
+    values = list(data)
+    return pd.RangeIndex(len(values)), [{"text": v} for v in values], "list"
+
+
+def _fill(prompt, record: dict, kind: str) -> str:
+    if callable(prompt):
+        text = prompt(record)
+    elif not isinstance(prompt, str) or not prompt.strip():
+        raise errors.ConfigError("map() needs a prompt template (text), e.g. \"Classify: {text}\".")
+    elif kind == "frame":
+        try:
+            text = prompt.format_map(record)
+        except KeyError as exc:
+            raise errors.ConfigError(
+                f"The prompt names {{{exc.args[0]}}}, which is not a column; columns: "
+                f"{', '.join(str(name) for name in record)}. Write {{{{ and }}}} for literal braces.") from exc
+        except (IndexError, ValueError) as exc:
+            raise errors.ConfigError(f"The prompt is not a valid template ({exc}): name columns as "
+                                     f"{{column}}, and write {{{{ and }}}} for literal braces.") from exc
+    else:
+        value = record["text"]
+        if "{" not in prompt.replace("{{", ""):
+            text = f"{prompt.rstrip()}\n\n{value}"
+        else:
+            try:
+                text = prompt.format(value, **record)
+            except (KeyError, IndexError, ValueError) as exc:
+                raise errors.ConfigError(f"The prompt is not a valid template ({exc!r}): use {{}} or "
+                                         f"{{text}} for the value, {{{{ and }}}} for literal braces.") from exc
+    if not isinstance(text, str):
+        raise errors.ConfigError(f"The prompt function returned {type(text).__name__}, not text.")
+    return text
+
+
+def _typed(frame, schema: dict):
+    """Columns with the dtype a pandas user expects: categories for choices, nullable ints and bools."""
+    import pandas as pd
+
+    for name, sub in (schema.get("properties") or {}).items():
+        if name not in frame or not isinstance(sub, dict):
+            continue
+        try:
+            if sub.get("enum") and all(isinstance(v, str) for v in sub["enum"]):
+                frame[name] = pd.Categorical(frame[name], categories=list(dict.fromkeys(sub["enum"])))
+            elif sub.get("type") == "integer":
+                frame[name] = frame[name].astype("Int64")
+            elif sub.get("type") == "number":
+                frame[name] = frame[name].astype("float64")
+            elif sub.get("type") == "boolean":
+                frame[name] = frame[name].astype("boolean")
+        except (TypeError, ValueError):
+            pass  # a pydantic model may coerce differently: keep what it returned
+    return frame
+
+
+def _bar(total: int, done: int, progress):
+    if progress is False or (progress is None and total - done < _PROGRESS_ROWS):
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=done, desc="map", unit="row", postfix="failed=0, tokens=0")
+
+
+def _raise_interrupts() -> bool:
+    # In a notebook the partial result is what the user wants back; a script must stop.
+    return not in_kernel()

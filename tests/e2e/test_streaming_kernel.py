@@ -1,0 +1,459 @@
+"""ReplyRenderer in a real ipykernel: what reaches the front end, how much, how often.
+
+Every iopub message of the cell is captured (display, update, comm open/msg/close) and
+measured: bytes must grow linearly with the reply and updates stay near 20 per second;
+the naive approach (re-display the whole Markdown every 50 ms) is measured alongside.
+"""
+from __future__ import annotations
+
+import html
+import inspect
+import json
+import os
+import re
+import textwrap
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from support import Kernel, raw_html
+from jupyter_llm.core.markdown import safe_markdown
+from jupyter_llm.display.html import plain_preview
+
+ROOT = Path(__file__).resolve().parents[2]
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+FRONT_END = {"display_data", "update_display_data", "comm_open", "comm_msg", "comm_close"}
+
+
+def synthetic_stream(reasoning_tokens: int, answer_tokens: int, seed: int = 7):
+    """Realistic Markdown (paragraphs, lists, code, a table), cut into token-sized pieces."""
+    import random
+    import re
+
+    rng = random.Random(seed)
+    words = (
+        "the model data frame column value mean median group index plot figure result test "
+        "sample error rate speed token stream reply answer because therefore however notebook "
+        "kernel widget python function returns each row when missing values grouped by"
+    ).split()
+
+    def sentence():
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(8, 20)))
+        return text[0].upper() + text[1:] + rng.choice([".", ".", "?", ": `df.mean()`.", " **really**."])
+
+    def paragraph():
+        return " ".join(sentence() for _ in range(rng.randint(2, 6)))
+
+    def bullets():
+        return "\n".join(f"- **{rng.choice(words)}**: {sentence()}" for _ in range(rng.randint(3, 6)))
+
+    def numbered():
+        return "\n\n".join(f"{i}. {sentence()}\n   {sentence()}" for i in range(1, rng.randint(3, 5)))
+
+    def code():
+        lines = ["```python", "import pandas as pd", ""]
+        for i in range(rng.randint(4, 12)):
+            name = rng.choice(words)
+            lines += [
+                f'def {name}_{i}(df, column="{name}"):',
+                f'    """Return the mean of {{column}} where it is < {i}."""',
+                f'    return df.loc[df[column] < {i}, column].mean() if len(df) else {{"{name}": None}}',
+                "",
+            ]
+        return "\n".join(lines + ["```"])
+
+    def table():
+        rows = ["| column | mean | median |", "|---|---:|---:|"]
+        for _ in range(rng.randint(3, 8)):
+            rows.append(f"| {rng.choice(words)} | {rng.random():.3f} | {rng.random():.3f} |")
+        return "\n".join(rows)
+
+    def cut(text, n):
+        tokens = re.findall(r"\s*\S{1,4}|\s+", text)
+        assert len(tokens) >= n
+        return tokens[:n]
+
+    thinking = []
+    while sum(len(p) for p in thinking) < reasoning_tokens * 5:
+        thinking.append(paragraph())
+    answer = []
+    while sum(len(p) for p in answer) < answer_tokens * 5:
+        answer.append(f"## {sentence().rstrip('.?*` ')}")
+        answer.append(paragraph())
+        answer.append(rng.choice([bullets, numbered, code, table, paragraph])())
+    return cut("\n\n".join(thinking), reasoning_tokens), cut("\n\n".join(answer), answer_tokens)
+
+
+KERNEL_CODE = """
+import json, time
+from jupyter_llm.display.renderer import ReplyRenderer
+from jupyter_llm.display.throttle import Throttle
+from jupyter_llm.core.events import ContentDelta, Finished, ReasoningDelta, ToolCallDelta, Usage, UsageReport
+from jupyter_llm.core.stream import ReplyBuilder
+from IPython.display import Markdown, display
+
+{generator}
+
+def replay(events, rate, consume):
+    start = time.monotonic()
+    for i, event in enumerate(events):
+        if rate and i % 10 == 0:
+            delay = start + i / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+        consume(event)
+
+def run(mode, reasoning, answer, rate):
+    events = [ReasoningDelta(t) for t in reasoning] + [ContentDelta(t) for t in answer]
+    n = len(reasoning) + len(answer)
+    events += [UsageReport(Usage(12, n, n + 12, len(reasoning))), Finished("stop")]
+    if mode == "naive":
+        throttle, text = Throttle(0.05), []
+        handle = display(Markdown(""), display_id=True)
+        def consume(event):
+            text.append(getattr(event, "text", ""))
+            if throttle.due():
+                handle.update(Markdown("".join(text)))
+        replay(events, rate, consume)
+        handle.update(Markdown("".join(text)))
+        return
+    builder, renderer = ReplyBuilder("qwq-32b"), ReplyRenderer()
+    renderer.start(model="qwq-32b")
+    def consume(event):
+        builder.add(event)
+        renderer.on_event(event)
+    replay(events, rate, consume)
+    reply = builder.finish()
+    renderer.finish(reply)
+    print("SUMMARY " + json.dumps(reply.summary()))
+"""
+
+
+@pytest.fixture(scope="module")
+def live_kernel():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    kernel = Kernel(env)
+    kernel.run(KERNEL_CODE.format(generator=inspect.getsource(synthetic_stream)))
+    yield kernel
+    kernel.shutdown()
+
+
+def size(msg) -> int:
+    return len(json.dumps(msg["content"], ensure_ascii=False).encode())
+
+
+class Run:
+    """The front-end messages of one cell, split into the live phase and the final outputs."""
+
+    def __init__(self, result, reasoning: str, answer: str):
+        assert result.error is None, result.error
+        self.messages = [m for m in result.messages if m["msg_type"] in FRONT_END]
+        self.reasoning, self.answer = reasoning, answer
+        self.reply_bytes = len((reasoning + answer).encode())
+        ends = [
+            i
+            for i, m in enumerate(self.messages)
+            if m["msg_type"] == "update_display_data" and m["content"]["data"] == {"text/plain": ""}
+        ]
+        self.end = ends[0] if ends else len(self.messages)
+        self.live = self.messages[: self.end]
+        self.final = self.messages[self.end :]
+        stdout = "".join(m["content"]["text"] for m in result.messages if m["msg_type"] == "stream")
+        found = re.search(r"SUMMARY (.*)", stdout)
+        self.summary = json.loads(found.group(1)) if found else None
+
+    @property
+    def bytes(self) -> int:
+        return sum(size(m) for m in self.messages)
+
+    @property
+    def live_bytes(self) -> int:
+        return sum(size(m) for m in self.live)
+
+    def updates(self):
+        """Messages that change the live view once it is shown (creating it is not counted)."""
+        shown = next(i for i, m in enumerate(self.live) if m["msg_type"] == "display_data")
+        return self.live[shown + 1 :]
+
+    def seconds(self) -> float:
+        dates = [m["header"]["date"] for m in self.live]
+        return (max(dates) - min(dates)).total_seconds() if dates else 0.0
+
+    def busiest_second(self) -> int:
+        dates = sorted(m["header"]["date"] for m in self.updates())
+        best, first = 0, 0
+        for last, date in enumerate(dates):
+            while date - dates[first] >= timedelta(seconds=1):
+                first += 1
+            best = max(best, last - first + 1)
+        return best
+
+    def cost_per_byte(self, tokens: list[str], rate: float) -> tuple[float, float]:
+        """Update bytes sent per reply byte while the first, then the second half of the
+        tokens streamed (paced at ``rate``, from the first display on)."""
+        half = len(tokens) // 2
+        shown = next(m["header"]["date"] for m in self.live if m["msg_type"] == "display_data")
+        middle = shown + timedelta(seconds=half / rate)
+        early = sum(size(m) for m in self.updates() if m["header"]["date"] < middle)
+        late = sum(size(m) for m in self.updates()) - early
+        return early / len("".join(tokens[:half]).encode()), late / len("".join(tokens[half:]).encode())
+
+    def value_updates(self):
+        return [m for m in self.live if m["msg_type"] == "comm_msg" and "value" in _state(m)]
+
+    def widget_states(self, model_name: str):
+        """Every state a ``model_name`` widget was opened with or updated to, in order."""
+        ids = {
+            m["content"]["comm_id"]
+            for m in self.live
+            if m["msg_type"] == "comm_open" and m["content"]["data"]["state"].get("_model_name") == model_name
+        }
+        return [
+            m["content"]["data"]["state"]
+            for m in self.live
+            if m["msg_type"] in ("comm_open", "comm_msg") and m["content"]["comm_id"] in ids
+            and "state" in m["content"]["data"]
+        ]
+
+    def report(self, label: str, naive: Run | None = None) -> str:
+        kinds = {}
+        for m in self.live:
+            kind = m["msg_type"]
+            if kind == "comm_msg":
+                kind += ":" + ",".join(sorted(_state(m)))
+            count, total = kinds.get(kind, (0, 0))
+            kinds[kind] = (count + 1, total + size(m))
+        seconds = max(self.seconds(), 1e-9)
+        ratio = self.bytes / self.reply_bytes
+        live = self.live_bytes / self.reply_bytes
+        updates = len(self.updates())
+        text = (
+            f"{label}: reply {self.reply_bytes:,} B; sent {self.bytes:,} B = {ratio:.2f}x "
+            f"(live view {live:.2f}x, final outputs {ratio - live:.2f}x); "
+            f"streaming {seconds:.2f} s, {updates} updates = {updates / seconds:.1f}/s "
+            f"(busiest second {self.busiest_second()}, "
+            f"HTML value updates {len(self.value_updates()) / seconds:.1f}/s); {kinds}"
+        )
+        if naive is not None:
+            naive_ratio = naive.bytes / self.reply_bytes
+            text += f"\n  naive: sent {naive.bytes:,} B = {naive_ratio:.1f}x, {len(naive.updates())} updates"
+        print(text)
+        return text
+
+
+def run(kernel, mode: str, reasoning: list[str], answer: list[str], rate: float = 0) -> Run:
+    code = f"run({mode!r}, {reasoning!r}, {answer!r}, {rate!r})"
+    result = Run(kernel.run(code, timeout=120), "".join(reasoning), "".join(answer))
+    result.tokens = reasoning + answer
+    return result
+
+
+@pytest.fixture(scope="module")
+def full_speed(live_kernel):
+    reasoning, answer = synthetic_stream(3000, 15000)
+    return run(live_kernel, "renderer", reasoning, answer), run(live_kernel, "naive", reasoning, answer)
+
+
+@pytest.fixture(scope="module")
+def paced(live_kernel):
+    """About 2,000 tokens a second for 3 s, a third of it thinking (sleeps pace it)."""
+    reasoning, answer = synthetic_stream(2000, 4000)
+    streamed = run(live_kernel, "renderer", reasoning, answer, 2000)
+    return streamed, run(live_kernel, "naive", reasoning, answer, 2000)
+
+
+def test_full_speed_costs_little_more_than_the_final_outputs(full_speed):
+    streamed, naive = full_speed
+    streamed.report("full speed", naive)
+    # The final outputs alone are ~2x (answer as Markdown and text, reasoning as HTML and text).
+    assert streamed.bytes <= 3 * streamed.reply_bytes
+    assert streamed.busiest_second() <= 30
+
+
+def test_paced_stream_costs_linear_bytes_and_about_20_updates_a_second(paced):
+    streamed, naive = paced
+    streamed.report("paced 2,000 tokens/s", naive)
+    assert streamed.seconds() > 2
+    assert streamed.live_bytes <= 4 * streamed.reply_bytes
+    assert streamed.bytes <= 6.5 * streamed.reply_bytes
+    assert naive.bytes > 4 * streamed.bytes
+    # Linear: a byte of reply costs as much late in the stream as early; naive, ~3x more.
+    early, late = streamed.cost_per_byte(streamed.tokens, 2000)
+    naive_early, naive_late = naive.cost_per_byte(naive.tokens, 2000)
+    print(f"  bytes sent per reply byte, 1st/2nd half: {early:.2f}/{late:.2f}; naive {naive_early:.1f}/{naive_late:.1f}")
+    assert late <= 1.75 * early  # quadratic growth would make it 3x
+    assert naive_late >= 2 * naive_early
+    updates = len(streamed.updates()) / streamed.seconds()
+    assert updates <= 25 and streamed.busiest_second() <= 30
+    assert len(streamed.value_updates()) / streamed.seconds() <= 21
+
+
+@pytest.mark.parametrize("which", ["full_speed", "paced"])
+def test_live_view_is_one_constant_output_then_final_outputs_hold_everything(which, request):
+    streamed, _ = request.getfixturevalue(which)
+    displays = [m for m in streamed.messages if m["msg_type"] == "display_data"]
+    live, final = displays[0], displays[1:]
+    assert set(live["content"]["data"]) == {WIDGET_VIEW, "text/plain"}
+    assert live["content"]["data"]["text/plain"] == ""
+    end = streamed.messages[streamed.end]
+    assert end["content"]["transient"]["display_id"] == live["content"]["transient"]["display_id"]
+    assert end["content"]["data"] == {"text/plain": ""}
+    assert not [m for m in streamed.final[1:] if m["msg_type"] == "update_display_data"]
+    # Every widget is closed once the final outputs are out.
+    opened = {m["content"]["comm_id"] for m in streamed.live if m["msg_type"] == "comm_open"}
+    closed = {m["content"]["comm_id"] for m in streamed.final if m["msg_type"] == "comm_close"}
+    assert opened == closed
+
+    reasoning, answer, usage = (m["content"]["data"] for m in final)
+    n = f"{len(streamed.reasoning):,}"
+    assert reasoning["text/plain"].startswith(f"Reasoning ({n} chars, ")
+    assert reasoning["text/plain"].split("s):\n", 1)[1] == plain_preview(streamed.reasoning)
+    assert reasoning["text/html"].startswith(f"<details><summary>Reasoning · {n} chars · ")
+    assert "<details open" not in reasoning["text/html"]
+    assert answer == {"text/plain": plain_preview(streamed.answer), "text/markdown": safe_markdown(streamed.answer)}
+    assert usage["text/plain"] == streamed.summary
+    assert usage["text/html"].endswith(f">{html.escape(streamed.summary)}</div>")
+
+
+def test_reasoning_panel_is_open_while_thinking_and_collapses_when_the_answer_starts(paced):
+    streamed, _ = paced
+    states = streamed.widget_states("AccordionModel")
+    indexes = [s["selected_index"] for s in states if "selected_index" in s]
+    assert indexes[0] == 0 and indexes[-1] is None and indexes.count(None) == 1
+    titles = [s["titles"][0] for s in states if "titles" in s]
+    thinking = [int(re.match(r"Thinking… ([\d,]+) chars", t).group(1).replace(",", "")) 
+                for t in titles[:-1]]
+    assert len(thinking) >= 2 and thinking == sorted(thinking), titles  # it counts up
+    collapse = next(s for s in states if s.get("selected_index", 0) is None)
+    assert collapse["titles"][0].startswith(f"Reasoning · {len(streamed.reasoning):,} chars · ")
+    assert re.fullmatch(r"Reasoning · [\d,]+ chars · \d+\.\d s", collapse["titles"][0])
+
+
+def test_live_text_is_split_into_frozen_widgets_that_never_change(paced):
+    streamed, _ = paced
+    html_ids = {
+        m["content"]["comm_id"]
+        for m in streamed.live
+        if m["msg_type"] == "comm_open" and m["content"]["data"]["state"]["_model_name"] == "HTMLModel"
+    }
+    changed = {m["content"]["comm_id"] for m in streamed.value_updates()}
+    assert len(html_ids - changed) >= 5, "finished blocks should be frozen into widgets"
+    models = [_state(m)["_model_name"] for m in streamed.live if m["msg_type"] == "comm_open"]
+    # Shared by every widget of the view (plus a hidden Layout for its style sheet).
+    assert models.count("HTMLStyleModel") == 1 and models.count("LayoutModel") == 2
+
+
+SCRIPT_STREAM = """
+run_script = [
+    ReasoningDelta("They asked for <script>alert('r')</script> and <img src=x onerror=alert(2)>.\\n\\n"),
+    ReasoningDelta("Done."),
+    ContentDelta("Here: <script>alert(1)</script> <img src=x onerror=alert(3)> <iframe src=//evil>\\n\\n"),
+    ContentDelta("Code `<script>ok()</script>` stays.\\n\\n```html\\n<script>fenced()</script>\\n```\\n\\n"),
+    ContentDelta("<!-- hidden --> and <scr"), ContentDelta("ipt>split(1)</script> end."),
+    Finished("stop"),
+]
+"""
+
+
+def test_model_written_html_never_reaches_the_page_as_tags(live_kernel):
+    code = SCRIPT_STREAM + textwrap.dedent("""
+        builder, renderer = ReplyBuilder("m"), ReplyRenderer(interval=0)
+        renderer.start(model="m")
+        for event in run_script:
+            builder.add(event)
+            renderer.on_event(event)
+        renderer.finish(builder.finish())
+    """)
+    result = live_kernel.run(code)
+    assert result.error is None, result.error
+    messages = [m for m in result.messages if m["msg_type"] in FRONT_END]
+    live_html = _values(messages)
+    assert any("split(1)" in value for value in live_html)
+    finals = [m["content"]["data"] for m in messages if m["msg_type"] == "display_data"][1:]
+    rich = live_html + [data["text/html"] for data in finals if "text/html" in data]
+    for text in rich:
+        assert not re.search(r"<(script|img|iframe|!--)", text, re.I), text
+    answer = next(data for data in finals if "text/markdown" in data)
+    assert "`<script>ok()</script>`" in answer["text/markdown"]
+    assert "<script>fenced()</script>" in answer["text/markdown"]
+    assert "&lt;script>split(1)" in answer["text/markdown"]
+    assert not raw_html(answer["text/markdown"])
+
+
+def test_interrupted_reply_keeps_partial_text_and_says_what_went_wrong(live_kernel):
+    code = textwrap.dedent("""
+        builder, renderer = ReplyBuilder("m"), ReplyRenderer()
+        renderer.start(model="m")
+        for event in [ContentDelta("Partial **answer**"), ContentDelta(" cut")]:
+            builder.add(event)
+            renderer.on_event(event)
+        renderer.finish(builder.finish(), error=RuntimeError("stream ended without a finish reason"))
+    """)
+    result = live_kernel.run(code)
+    assert result.error is None
+    assert not [m for m in result.messages if m["msg_type"] == "stream"]
+    finals = [m["content"]["data"] for m in result.messages if m["msg_type"] == "display_data"][1:]
+    assert finals[0] == {"text/plain": "Partial **answer** cut", "text/markdown": "Partial **answer** cut"}
+    assert finals[-1]["text/plain"].endswith("INCOMPLETE — stream ended without a finish reason")
+
+
+def test_no_event_shows_only_the_usage_line(live_kernel):
+    code = 'r = ReplyRenderer()\nr.start(model="m")\nr.finish(ReplyBuilder("m").finish(), error=KeyboardInterrupt())'
+    result = live_kernel.run(code)
+    outputs = [m for m in result.messages if m["msg_type"] in FRONT_END]
+    assert len(outputs) == 1
+    assert outputs[0]["content"]["data"]["text/plain"].endswith(" · INCOMPLETE — interrupted")
+
+
+def test_tool_calls_show_as_they_stream_and_as_a_list_at_the_end(live_kernel):
+    code = textwrap.dedent("""
+        from jupyter_llm.core.events import ToolCallDelta
+        builder, renderer = ReplyBuilder("m"), ReplyRenderer(interval=0)
+        renderer.start(model="m")
+        events = [
+            ToolCallDelta(0, "call_1", "get_weather", '{"city": '),
+            ToolCallDelta(0, arguments='"Paris"}'),
+            Finished("tool_calls"),
+        ]
+        for event in events:
+            builder.add(event)
+            renderer.on_event(event)
+        renderer.finish(builder.finish())
+    """)
+    result = live_kernel.run(code)
+    assert result.error is None, result.error
+    values = _values(result.messages)
+    assert any("⚙ get_weather({&quot;city&quot;: )" in v for v in values)
+    assert any("⚙ get_weather({&quot;city&quot;: &quot;Paris&quot;})" in v for v in values)
+    finals = [m["content"]["data"] for m in result.messages if m["msg_type"] == "display_data"][1:]
+    assert finals[0]["text/markdown"] == '**Tool calls**\n\n- `get_weather({"city": "Paris"})`\n'
+    assert "get_weather" in finals[0]["text/plain"]
+
+
+
+
+def test_a_notice_shows_at_once_even_between_updates(live_kernel):
+    code = textwrap.dedent("""
+        from jupyter_llm.core.events import Notice
+        renderer = ReplyRenderer(interval=60)
+        renderer.start(model="m")
+        renderer.on_event(ContentDelta("Hello"))
+        renderer.on_event(Notice("Rate limited: retrying in 2 s"))
+        renderer.finish(ReplyBuilder("m").finish())
+    """)
+    result = live_kernel.run(code)
+    assert result.error is None, result.error
+    values = _values(result.messages)
+    assert any("Rate limited: retrying in 2 s" in value for value in values)
+
+
+def _state(msg) -> dict:
+    return msg["content"]["data"].get("state", {})
+
+
+def _values(messages) -> list[str]:
+    """Every value an HTML widget was created with or set to."""
+    widgets = [m for m in messages if m["msg_type"] in ("comm_open", "comm_msg")]
+    return [_state(m)["value"] for m in widgets if "value" in _state(m)]
