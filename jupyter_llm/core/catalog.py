@@ -17,10 +17,21 @@ from .client import Client
 FAMILIES: list[tuple[str, dict]] = [
     ("*embedding*", dict(kind="embedding", context=32768)),
     ("*rerank*", dict(kind="rerank", context=8192)),
-    ("qwq-32b-128k*", dict(context=131072, tools=True, thinking=True, thinking_switch=False, structured=True,
-                           vision=False)),
-    ("qwq*", dict(context=65536, tools=False, thinking=True, thinking_switch=False, vision=False)),
-    ("qwen3-*", dict(context=32768, tools=True, thinking=True, thinking_switch=True, structured=True, vision=False)),
+    # QwQ's template opens the think block in the prompt; it has no switch and always thinks.
+    ("qwq-32b-128k*", dict(context=131072, tools=True, thinking=True, thinking_switch=False, opens_thinking=True,
+                           structured=True, vision=False)),
+    ("qwq*", dict(context=65536, tools=False, thinking=True, thinking_switch=False, opens_thinking=True,
+                  vision=False)),
+    ("deepseek-r1*", dict(thinking=True, thinking_switch=False, opens_thinking=True, vision=False)),
+    # Qwen3's 2507 releases split the hybrid in two: instruct models never think, thinking
+    # models always do (their template opens the block); coder models never think.
+    ("qwen3-coder*", dict(tools=True, thinking=False, thinking_switch=False, opens_thinking=False, structured=True)),
+    ("qwen3-*instruct*", dict(tools=True, thinking=False, thinking_switch=False, opens_thinking=False,
+                              structured=True)),
+    ("qwen3-*thinking*", dict(tools=True, thinking=True, thinking_switch=False, opens_thinking=True,
+                              structured=True)),
+    ("qwen3-*", dict(context=32768, tools=True, thinking=True, thinking_switch=True, opens_thinking=False,
+                     structured=True, vision=False)),
     ("qwen72b-int8*", dict(context=16384, tools=False, thinking=False, vision=False, note="being retired")),
     ("qwen72b-awq*", dict(context=16384, tools=True, thinking=False, vision=False, note="being retired")),
     ("qwen32b-awq*", dict(context=32768, tools=True, thinking=False, vision=False,
@@ -40,6 +51,8 @@ class ModelInfo:
     tools: bool | None = None
     thinking: bool | None = None
     thinking_switch: bool | None = None
+    #: The chat template opens the think block in the prompt: inline reasoning comes without ``<think>``.
+    opens_thinking: bool | None = None
     vision: bool | None = None
     #: Honours ``response_format`` JSON Schema (structured outputs); otherwise map() asks in the prompt.
     structured: bool | None = None
@@ -54,9 +67,11 @@ class ModelInfo:
 
 
 def _family(name: str) -> dict:
+    """The capabilities the family table gives ``name`` (matched case-blind, on its base name)."""
     merged: dict = {}
+    base = name.rsplit("/", 1)[-1].lower()
     for pattern, caps in FAMILIES:
-        if fnmatch.fnmatchcase(name.lower(), pattern):
+        if fnmatch.fnmatchcase(base, pattern):
             for key, value in caps.items():
                 merged.setdefault(key, value)
             if merged.get("kind", "chat") != "chat":
@@ -104,26 +119,41 @@ class Catalog:
         self.session = session
         self._client = client
         self._served: dict[str, dict] | None = None
+        self._unreachable = False
         session.observe(self._settings_changed, names=list(self.FOLLOWS))
 
     def _settings_changed(self, change) -> None:
-        self._served = None
+        self.refresh()
 
     def refresh(self) -> None:
         """Forget the model list; the next look-up asks the gateway again."""
-        self._served = None
+        self._served, self._unreachable = None, False
 
     def served(self) -> dict[str, dict]:
-        """``/v1/models`` entries by id (fetched on first use)."""
+        """``/v1/models`` entries by id (fetched on first use; errors are raised)."""
         if self._served is None:
             client = self._client or Client(self.session)
             self._served = {m["id"]: m for m in client.models()}
+            self._unreachable = False
         return self._served
 
     def __getitem__(self, name: str) -> ModelInfo:
-        """What ``name`` can do, without asking the server (what it said before is used)."""
-        served = self._served.get(name) if self._served is not None else None
+        """What ``name`` can do: the family table, what the gateway says of it, the user's overrides.
+
+        The gateway is asked once (without retries); when it cannot answer, the family table
+        and the overrides decide, and it is asked again after :meth:`refresh`.
+        """
+        served = self._quietly_served().get(name)
         return describe(name, server=served, overrides=self.session.model_overrides.get(name))
+
+    def _quietly_served(self) -> dict[str, dict]:
+        if self._served is None and not self._unreachable:
+            try:
+                client = self._client or Client(self.session, max_retries=0)
+                self._served = {m["id"]: m for m in client.models()}
+            except errors.LLMError:
+                self._unreachable = True
+        return self._served or {}
 
     def names(self) -> list[str]:
         names = list(self.served())
@@ -154,5 +184,6 @@ class Catalog:
         return pd.DataFrame(rows).set_index("name") if rows else pd.DataFrame()
 
     def close_matches(self, name: str, n: int = 5) -> list[str]:
-        names = self.names()
-        return difflib.get_close_matches(name, names, n=n, cutoff=0.4) or names[:n]
+        # Real similarity or nothing: the first names of the list would only mislead.
+        by_lower = {known.lower(): known for known in self.names()}
+        return [by_lower[m] for m in difflib.get_close_matches(name.lower(), list(by_lower), n=n, cutoff=0.6)]

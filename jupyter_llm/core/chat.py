@@ -87,7 +87,7 @@ def _round(request: ChatRequest, messages: list[dict], client: Client, on_event:
     chunks = None
     try:
         chunks = client.chat(body, on_notice=lambda text: emit(Notice(text)))
-        for event in events(chunks, expect_thinking=request.expect_thinking):
+        for event in events(chunks, opens_thinking=request.opens_thinking, tools=request.offers_tools):
             emit(event)
         if builder.reply.finish_reason is None:
             error = errors.IncompleteReply(

@@ -52,9 +52,48 @@ class UsageReport:
 
 @dataclass(frozen=True, slots=True)
 class Finished:
-    """The model said why it stopped (``stop``, ``length``, ``tool_calls``, or any other)."""
+    """The model said why it stopped (``stop``, ``length``, ``tool_calls``, or any other).
+
+    ``stop`` is the stop string or token that ended it, when the server says (vLLM's
+    ``stop_reason``, SGLang's ``matched_stop``).
+    """
 
     reason: str
+    stop: str | int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Revised:
+    """The split between reasoning and answer so far was wrong: this is the whole text of each.
+
+    Sent when a later tag, or the end of the stream, shows that what streamed as reasoning
+    was the answer (or the other way round); see :mod:`jupyter_llm.core.think`.
+    """
+
+    reasoning: str
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalDelta:
+    """A piece of the model's refusal (OpenAI-style ``refusal``), kept apart from the answer."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogprobsDelta:
+    """Log probabilities of the tokens of a piece of the answer: the server's ``logprobs.content`` entries."""
+
+    entries: tuple
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceEvent:
+    """An event of choice ``index`` > 0, when the request asked for several (``n``)."""
+
+    index: int
+    event: object
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,4 +126,5 @@ class RoundEnd:
     reply: object
 
 
-Event = ReasoningDelta | ContentDelta | ToolCallDelta | ToolStatus | UsageReport | Finished | Notice | RoundEnd
+Event = (ReasoningDelta | ContentDelta | ToolCallDelta | ToolStatus | UsageReport | Finished | Notice | RoundEnd
+         | Revised | RefusalDelta | LogprobsDelta | ChoiceEvent)

@@ -64,11 +64,47 @@ class Reply:
     tool_results: list = field(default_factory=list)
     #: The answer read in the format asked for (``%%llm -f json``: the Python object; ``-f code``: the code).
     parsed: object = None
+    #: The model's refusal, when it declined in the OpenAI way (``refusal`` rather than ``content``).
+    refusal: str | None = None
+    #: What ended the reply when a stop string or token did (vLLM ``stop_reason``, SGLang ``matched_stop``).
+    stop_reason: str | int | None = None
+    #: The server's log-probability entries, one per answer token (ask with ``logprobs=True``).
+    token_logprobs: list = field(default_factory=list, repr=False)
+    #: Choices after the first, when the request asked for ``n`` > 1.
+    alternatives: list = field(default_factory=list, repr=False)
 
     @property
     def complete(self) -> bool:
         """True when the model finished (any finish reason); False for a cut-off reply."""
         return self.finish_reason is not None
+
+    @property
+    def choices(self) -> list[Reply]:
+        """Every choice of the request, this one first (more than one with ``n`` > 1)."""
+        return [self, *self.alternatives]
+
+    @property
+    def logprobs(self):
+        """The answer's tokens as a DataFrame: ``token``, ``logprob``, ``probability`` and ``top``
+        (the alternatives, token -> logprob), one row per token; None unless the request asked
+        for ``logprobs=True`` (``top_logprobs=k`` fills ``top``).
+
+        Example::
+
+            reply = jupyter_llm.ask("Is 7 prime? Answer yes or no.", logprobs=True, top_logprobs=3)
+            reply.logprobs.probability.min()     # the least certain token
+        """
+        if not self.token_logprobs:
+            return None
+        import numpy as np
+        import pandas as pd
+
+        rows = [{"token": e.get("token"), "logprob": e.get("logprob"),
+                 "top": {t.get("token"): t.get("logprob") for t in e.get("top_logprobs") or ()}}
+                for e in self.token_logprobs]
+        frame = pd.DataFrame(rows, columns=["token", "logprob", "top"])
+        frame.insert(2, "probability", np.exp(frame["logprob"].astype(float)))
+        return frame
 
     @property
     def tokens_per_second(self) -> float | None:
@@ -99,6 +135,10 @@ class Reply:
             parts.append(f"{rate:,.0f} tokens/s")
         if self.elapsed is not None:
             parts.append(f"{self.elapsed:.2f} s")
+        if self.refusal:
+            parts.append("refused")
+        if self.alternatives:
+            parts.append(f"{len(self.choices)} choices (.choices)")
         if not self.complete:
             parts.append("INCOMPLETE")
         elif self.finish_reason not in ("stop", "tool_calls"):
@@ -111,7 +151,9 @@ class Reply:
         if self.tool_calls:
             calls = "\n".join(f"- `{c.name}({c.arguments_json})`" for c in self.tool_calls)
             markdown = f"{markdown}\n\n**Tool calls**\n{calls}".strip()
-        plain = self.content or repr(self)
+        if self.refusal:
+            markdown = f"{markdown}\n\n*Refused:* {safe_markdown(self.refusal)}".strip()
+        plain = self.content or self.refusal or repr(self)
         return {
             "text/plain": plain,
             "text/markdown": markdown or html.escape(repr(self)),

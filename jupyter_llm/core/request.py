@@ -46,9 +46,15 @@ class ChatRequest:
     soft_think_switch: bool = False
 
     @property
-    def expect_thinking(self) -> bool:
-        """True when the reply may open with reasoning (the model thinks and was not told not to)."""
-        return bool(self.info.thinking) and self.think is not False
+    def opens_thinking(self) -> bool:
+        """True when untagged text at the start is reasoning: the model's template opens the
+        think block in the prompt, and no thinking switch turned it off."""
+        switched_off = self.think is False and self.info.thinking_switch
+        return bool(self.info.opens_thinking) and not switched_off
+
+    @property
+    def offers_tools(self) -> bool:
+        return bool(self.tools) or "tools" in self.params
 
     def check(self) -> None:
         """Refuse what the server would refuse, and warn when the prompt nears the context."""

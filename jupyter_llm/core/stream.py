@@ -1,10 +1,12 @@
-"""Wire chunks -> typed events -> one :class:`~jupyter_llm.reply.Reply`.
+"""Wire chunks -> typed events -> one :class:`~jupyter_llm.core.reply.Reply`.
 
 Handles what servers really send (see PROTOCOL.md): ``reasoning`` (vLLM since 2026) and
 ``reasoning_content`` (older vLLM, SGLang), thinking inline in ``content`` with or without
-the opening ``<think>`` and with tags cut across chunks, tool calls in fragments by index
-(vLLM's split first entry, SGLang's explicit nulls, interleaving), a finish reason in a
-chunk of its own, unknown finish reasons, and the usage chunk with no choices.
+the opening ``<think>`` (split by :mod:`.think`), tool calls in fragments by index (vLLM's
+split first entry, SGLang's explicit nulls, interleaving, or hermes text in ``content``),
+refusals, token log probabilities, several choices (``n``), a finish reason in a chunk of
+its own with the stop that ended it, unknown finish reasons, and the usage chunk with no
+choices.
 """
 from __future__ import annotations
 
@@ -12,130 +14,84 @@ import time
 from collections.abc import Iterable, Iterator
 
 from .events import (
+    ChoiceEvent,
     ContentDelta,
     Event,
     Finished,
+    LogprobsDelta,
     Notice,
     ReasoningDelta,
+    RefusalDelta,
+    Revised,
     ToolCallDelta,
     Usage,
     UsageReport,
 )
 from .reply import Reply, ToolCall
-
-_OPEN, _CLOSE = "<think>", "</think>"
-
-
-class ThinkSplitter:
-    """Splits ``content`` that carries inline ``<think>…</think>`` into reasoning and answer.
-
-    ``expect_thinking`` is True for a model that thinks by default and may send its
-    thinking inline without the opening tag (QwQ behind a server with no reasoning
-    parser): everything before ``</think>`` is then reasoning. Otherwise the text is an
-    answer unless it opens with ``<think>``. A server that sends reasoning in its own
-    field sends the answer in ``content``: call :meth:`answer_only` when that happens.
-    """
-
-    def __init__(self, expect_thinking: bool = False):
-        self._mode = "think" if expect_thinking else "start"
-        self._held = ""
-        self._fresh = True
-
-    def answer_only(self) -> None:
-        if self._mode in ("start", "think") and self._fresh:
-            self._mode = "answer"
-
-    def feed(self, text: str) -> list[Event]:
-        if self._mode == "answer":
-            return [ContentDelta(text)] if text else []
-        text = self._held + text
-        self._held = ""
-        out: list[Event] = []
-        if self._mode == "start":
-            stripped = text.lstrip()
-            if not stripped or (_OPEN.startswith(stripped) and stripped != _OPEN):
-                self._held = text
-                return out
-            if not stripped.startswith(_OPEN):
-                self._mode = "answer"
-                return [ContentDelta(text)]
-            self._mode = "think"
-        if self._mode == "think":
-            if self._fresh:
-                stripped = text.lstrip()
-                if stripped.startswith(_OPEN):
-                    stripped = stripped[len(_OPEN):].lstrip()
-                elif _OPEN.startswith(stripped) and stripped:
-                    self._held = text
-                    return out
-                text = stripped
-            index = text.find(_CLOSE)
-            if index < 0:
-                head, self._held = _split_tail(text, _CLOSE)
-                if head:
-                    self._fresh = False
-                    out.append(ReasoningDelta(head))
-                return out
-            self._fresh = False
-            if index:
-                out.append(ReasoningDelta(text[:index]))
-            self._mode = "after"
-            text = text[index + len(_CLOSE):]
-        # "after": the blank lines a model puts between </think> and its answer are not answer.
-        answer = text.lstrip("\n")
-        if answer:
-            self._mode = "answer"
-            out.append(ContentDelta(answer))
-        return out
-
-    def flush(self) -> list[Event]:
-        """At end of stream: whatever was held back is text after all."""
-        rest, self._held = self._held, ""
-        if not rest.strip():
-            return []
-        return [ReasoningDelta(rest)] if self._mode == "think" else [ContentDelta(rest)]
+from .think import Splitter
 
 
-def _split_tail(text: str, tag: str) -> tuple[str, str]:
-    """Split off a suffix of ``text`` that could be the start of ``tag``."""
-    for i in range(min(len(tag) - 1, len(text)), 0, -1):
-        if text.endswith(tag[:i]):
-            return text[:-i], text[-i:]
-    return text, ""
-
-
-def events(chunks: Iterable[dict], *, expect_thinking: bool = False) -> Iterator[Event]:
+def events(chunks: Iterable[dict], *, opens_thinking: bool = False, tools: bool = False) -> Iterator[Event]:
     """Turn chat completion chunks (parsed JSON of each ``data:`` line) into events.
 
-    ``expect_thinking``: see :class:`ThinkSplitter`.
+    ``opens_thinking``: the model's template opens a think block, so untagged text streams
+    as reasoning until the stream shows otherwise. ``tools``: the request offered tools, so
+    hermes ``<tool_call>`` blocks in the text are tool calls. Events of a second or later
+    choice come wrapped in :class:`ChoiceEvent`.
     """
-    splitter = ThinkSplitter(expect_thinking)
+    splitters: dict[int, Splitter] = {}
+    finished: set[int] = set()
+
+    def wrap(index: int, items) -> Iterator[Event]:
+        for item in items:
+            yield item if index == 0 else ChoiceEvent(index, item)
+
     for chunk in chunks:
         for choice in chunk.get("choices") or ():
-            delta = choice.get("delta")
-            if delta:
-                reasoning = delta.get("reasoning") or delta.get("reasoning_content")
-                if reasoning:
-                    splitter.answer_only()
-                    yield ReasoningDelta(reasoning)
-                content = delta.get("content")
-                if content:
-                    yield from splitter.feed(content)
-                for call in delta.get("tool_calls") or ():
-                    function = call.get("function") or {}
-                    yield ToolCallDelta(
-                        index=call.get("index") or 0,
-                        id=call.get("id") or None,
-                        name=function.get("name") or None,
-                        arguments=function.get("arguments") or "",
-                    )
+            index = choice.get("index") or 0
+            splitter = splitters.get(index)
+            if splitter is None:
+                splitter = splitters[index] = Splitter(opens_thinking, tools=tools)
+            yield from wrap(index, _choice_events(choice, splitter))
             if choice.get("finish_reason"):
-                yield from splitter.flush()
-                yield Finished(str(choice["finish_reason"]))
+                finished.add(index)
+                reason = str(choice["finish_reason"])
+                stop = choice.get("stop_reason", choice.get("matched_stop"))
+                yield from wrap(index, [*splitter.finish(reason), Finished(reason, stop)])
         usage = chunk.get("usage")
         if usage:
             yield UsageReport(_usage(usage))
-    yield from splitter.flush()
+    for index, splitter in splitters.items():
+        if index not in finished:
+            yield from wrap(index, splitter.finish(None))
+
+
+def _choice_events(choice: dict, splitter: Splitter) -> Iterator[Event]:
+    delta = choice.get("delta")
+    if delta:
+        reasoning = delta.get("reasoning") or delta.get("reasoning_content")
+        if reasoning:
+            yield from splitter.server_reasoning(reasoning)
+        refusal = delta.get("refusal")
+        if refusal:
+            yield RefusalDelta(refusal)
+        calls = delta.get("tool_calls") or ()
+        content = delta.get("content")
+        if content:
+            yield from splitter.feed(content)
+        if calls:
+            yield from splitter.tool_call()
+        for call in calls:
+            function = call.get("function") or {}
+            yield ToolCallDelta(
+                index=call.get("index") or 0,
+                id=call.get("id") or None,
+                name=function.get("name") or None,
+                arguments=function.get("arguments") or "",
+            )
+    logprobs = choice.get("logprobs")
+    if isinstance(logprobs, dict) and logprobs.get("content"):
+        yield LogprobsDelta(tuple(logprobs["content"]))
 
 
 def _usage(usage: dict) -> Usage:
@@ -159,19 +115,20 @@ class ReplyBuilder:
         self._start = clock()
         self._content: list[str] = []
         self._reasoning: list[str] = []
+        self._refusal: list[str] = []
+        self._logprobs: list[dict] = []
         self._calls: dict[int, dict] = {}
         self._notices: list[str] = []
+        self._choices: dict[int, ReplyBuilder] = {}
         self.reply = Reply(model=model)
 
     def add(self, event: Event) -> None:
         kind = type(event)
         if kind is ContentDelta or kind is ReasoningDelta:
-            if self.reply.ttft is None:
-                self.reply.ttft = self._clock() - self._start
+            self._first()
             (self._content if kind is ContentDelta else self._reasoning).append(event.text)
         elif kind is ToolCallDelta:
-            if self.reply.ttft is None:
-                self.reply.ttft = self._clock() - self._start
+            self._first()
             call = self._calls.setdefault(event.index, {"id": None, "name": None, "arguments": []})
             if event.id and not call["id"]:
                 call["id"] = event.id
@@ -179,18 +136,37 @@ class ReplyBuilder:
                 call["name"] = event.name
             if event.arguments:
                 call["arguments"].append(event.arguments)
+        elif kind is Revised:
+            self._reasoning, self._content = [event.reasoning], [event.content]
+        elif kind is RefusalDelta:
+            self._first()
+            self._refusal.append(event.text)
+        elif kind is LogprobsDelta:
+            self._logprobs.extend(event.entries)
         elif kind is Finished:
             self.reply.finish_reason = event.reason
+            self.reply.stop_reason = event.stop
         elif kind is UsageReport:
             self.reply.usage = event.usage
         elif kind is Notice:
             self._notices.append(event.text)
+        elif kind is ChoiceEvent:
+            other = self._choices.get(event.index)
+            if other is None:
+                other = self._choices[event.index] = ReplyBuilder(self.reply.model, clock=self._clock)
+            other.add(event.event)
+
+    def _first(self) -> None:
+        if self.reply.ttft is None:
+            self.reply.ttft = self._clock() - self._start
 
     def finish(self) -> Reply:
         """Close the reply: join the text, build tool calls, stamp the elapsed time."""
         reply = self.reply
-        reply.content = "".join(self._content)
-        reply.reasoning = "".join(self._reasoning)
+        reply.content = _tidy("".join(self._content))
+        reply.reasoning = _tidy("".join(self._reasoning))
+        reply.refusal = "".join(self._refusal) or None
+        reply.token_logprobs = list(self._logprobs)
         reply.tool_calls = [
             ToolCall(
                 id=call["id"] or f"call_{index}",
@@ -201,4 +177,10 @@ class ReplyBuilder:
             for index, call in sorted(self._calls.items())
         ]
         reply.elapsed = self._clock() - self._start
+        reply.alternatives = [self._choices[i].finish() for i in sorted(self._choices)]
         return reply
+
+
+def _tidy(text: str) -> str:
+    """The one white-space rule: no newlines before the text, no white space after it."""
+    return text.lstrip("\r\n").rstrip()

@@ -132,6 +132,12 @@ def _pretty(arguments_json: str) -> str:
         return arguments_json
 
 
+def refusal_bundle(refusal: str) -> dict:
+    """The model's refusal, said as such: it declined rather than answered."""
+    text = f"The model refused: {refusal}"
+    return {"text/plain": text, "text/markdown": f"*The model refused:* {safe_markdown(refusal)}"}
+
+
 def usage_bundle(line: str) -> dict:
     """The reply's one-line summary, small and grey."""
     return {"text/plain": line, "text/html": f'<div style="{_SMALL}">{escape(line)}</div>'}

@@ -12,10 +12,11 @@ import dataclasses
 import time
 from collections.abc import Callable
 
-from ..core.events import ContentDelta, Event, Notice, ReasoningDelta, RoundEnd, ToolCallDelta, ToolStatus
+from ..core.events import (ChoiceEvent, ContentDelta, Event, Notice, ReasoningDelta, RefusalDelta, Revised,
+                           RoundEnd, ToolCallDelta, ToolStatus)
 from ..core.kernel import in_kernel
-from .html import (answer_bundle, reasoning_bundle, reasoning_header, tool_calls_bundle, tool_card_bundle,
-                   tool_live_html, usage_bundle)
+from .html import (answer_bundle, reasoning_bundle, reasoning_header, refusal_bundle, tool_calls_bundle,
+                   tool_card_bundle, tool_live_html, usage_bundle)
 from .throttle import Throttle
 
 #: Seconds between live updates. Ten a second reads as smooth streaming, and each update
@@ -71,6 +72,13 @@ class ReplyRenderer:
         if isinstance(event, RoundEnd):
             self.finish(event.reply)
             return
+        if isinstance(event, ChoiceEvent):
+            return  # the live view shows the first choice; the others are in the final outputs
+        if isinstance(event, Revised):
+            self._revise(event)
+            return
+        if isinstance(event, RefusalDelta):
+            event = ContentDelta(event.text)
         if not self._started:
             self._started = True
             self._live = self._new_view()
@@ -105,6 +113,21 @@ class ReplyRenderer:
         elif self._throttle.due():
             self._flush(now)
 
+    def _revise(self, event: Revised) -> None:
+        """The split so far was wrong: show the text again in a fresh view, split the new way."""
+        if self._live is not None:
+            self._live.close()
+            self._live = self._new_view()
+        if event.reasoning and self._thinking_since is None:
+            self._thinking_since = self._clock()
+        if not event.reasoning:
+            self._thinking_since = self._thinking_until = None
+        if self._live is not None:
+            self._live.reasoning.feed(event.reasoning)
+            self._live.answer.feed(event.content)
+            self._throttle.flushed()
+            self._flush(self._clock())
+
     def finish(self, reply, error: BaseException | None = None) -> None:
         """Replace the live view with the reply's outputs; ``error`` ends the usage line.
 
@@ -118,6 +141,8 @@ class ReplyRenderer:
             _show(reasoning_bundle(reply.reasoning, seconds))
         if reply.content.strip():
             _show(self._answer(reply.content))
+        if reply.refusal:
+            _show(refusal_bundle(reply.refusal))
         results = getattr(reply, "tool_results", None)
         if results:
             # The calls were run: one card each (arguments, status, result) says all the list would.

@@ -74,7 +74,8 @@ def test_file_is_jsonl_in_stable_order_and_holds_no_key(llm, tmp_path):
                 jupyter_llm.ask(f"Say {prompt}.", model="qwen3-32b", think=False, display=False)
     lines = [first.read_text(encoding="utf-8").splitlines(), second.read_text(encoding="utf-8").splitlines()]
     records = [[json.loads(line) for line in text] for text in lines]
-    assert records[0][0]["exchanges"] == 3 and len(lines[0]) == 4
+    # Three chats, and the model list the catalogue asks for once, before the first.
+    assert records[0][0]["exchanges"] == 4 and len(lines[0]) == 5
     heads = [[(r.get("kind"), r.get("request")) for r in rs] for rs in records]
     assert heads[0] == heads[1], "the same requests give the same lines in the same order"
     for text in (first.read_text(encoding="utf-8"), second.read_text(encoding="utf-8")):
@@ -135,7 +136,8 @@ def test_auto_mode_replays_what_it_has_and_records_the_rest(llm, emulator, tmp_p
         assert len(llm_requests()) == sent, "replayed, not sent"
         jupyter_llm.ask("Name a mountain.", model="qwen3-32b", display=False)
         assert len(llm_requests()) == sent + 1, "recorded what was missing"
-    assert again.content == first.content and len(tape) == 2
+    # The model list the catalogue asked for, and the two chats.
+    assert again.content == first.content and len(tape) == 3
 
 
 def test_replay_at_the_recorded_pace(llm, tmp_path):
@@ -231,7 +233,7 @@ with jupyter_llm.cassette({str(path)!r}, mode="record"):
         lines = path.read_text(encoding="utf-8").splitlines()
         header = json.loads(lines[0])
         assert header["exchanges"] == len(lines) - 1 >= kill_after - 1
-        assert all(json.loads(line)["kind"] == "embeddings" for line in lines[1:])
+        assert {json.loads(line)["kind"] for line in lines[1:]} <= {"embeddings", "models"}
         path.unlink()
 
 

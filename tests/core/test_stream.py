@@ -5,7 +5,7 @@ import json
 
 import pytest
 from jupyter_llm.core.events import ContentDelta, Finished, ReasoningDelta, ToolCallDelta, UsageReport
-from jupyter_llm.core.stream import ReplyBuilder, ThinkSplitter, events
+from jupyter_llm.core.stream import ReplyBuilder, events
 
 
 def chunk(delta=None, finish=None, usage=None, choices=True):
@@ -18,19 +18,11 @@ def chunk(delta=None, finish=None, usage=None, choices=True):
     return data
 
 
-def assemble(chunks, expect_thinking=False):
+def assemble(chunks, opens_thinking=False, tools=False):
     builder = ReplyBuilder("m")
-    for event in events(chunks, expect_thinking=expect_thinking):
+    for event in events(chunks, opens_thinking=opens_thinking, tools=tools):
         builder.add(event)
     return builder.finish()
-
-
-def split(parts, expect_thinking):
-    splitter = ThinkSplitter(expect_thinking)
-    out = [e for part in parts for e in splitter.feed(part)] + splitter.flush()
-    reasoning = "".join(e.text for e in out if isinstance(e, ReasoningDelta))
-    answer = "".join(e.text for e in out if isinstance(e, ContentDelta))
-    return reasoning, answer
 
 
 @pytest.mark.parametrize("field", ["reasoning", "reasoning_content"])
@@ -47,35 +39,8 @@ def test_reasoning_field_is_read_under_either_name(field):
 def test_reasoning_field_wins_over_a_thinking_expectation():
     # A server with a reasoning parser sends the answer in content even for a thinking model.
     reply = assemble([chunk({"reasoning_content": "hm"}), chunk({"content": "A"}), chunk({}, "stop")],
-                     expect_thinking=True)
+                     opens_thinking=True)
     assert (reply.reasoning, reply.content) == ("hm", "A")
-
-
-@pytest.mark.parametrize("cut", range(1, 40))
-def test_inline_think_without_opening_tag_split_anywhere(cut):
-    text = "Okay, 2+2 is 4.</think>\n\nThe answer is **4**."
-    assert split([text[:cut], text[cut:]], expect_thinking=True) == ("Okay, 2+2 is 4.", "The answer is **4**.")
-
-
-@pytest.mark.parametrize("cut", range(1, 30))
-def test_inline_think_with_both_tags_split_anywhere(cut):
-    text = "<think>\nhmm, yes</think>\n\nYes."
-    for expect in (True, False):
-        assert split([text[:cut], text[cut:]], expect) == ("hmm, yes", "Yes.")
-
-
-def test_qwen3_empty_think_block_when_thinking_is_off():
-    assert split(["<think>\n\n</think>\n\n", "Hi"], False) == ("", "Hi")
-
-
-def test_plain_answer_is_never_held_back():
-    splitter = ThinkSplitter(False)
-    assert splitter.feed("Hello") == [ContentDelta("Hello")]
-    assert split(["a < b and <b>bold</b>"], False) == ("", "a < b and <b>bold</b>")
-
-
-def test_thinking_model_cut_before_closing_tag_keeps_reasoning():
-    assert split(["still thinking </thi"], True) == ("still thinking </thi", "")
 
 
 def test_tool_calls_vllm_shape_name_and_arguments_as_two_entries():
