@@ -69,6 +69,7 @@ def test_file_is_jsonl_in_stable_order_and_holds_no_key(llm, tmp_path):
     first, second = tmp_path / "a.llm.jsonl", tmp_path / "b.llm.jsonl"
     prompts = ["one", "two", "three"]
     for path, order in ((first, prompts), (second, prompts[::-1])):
+        catalog().refresh()  # each recording starts from a new session's point of view
         with jupyter_llm.cassette(path, mode="record"):
             for prompt in order:
                 jupyter_llm.ask(f"Say {prompt}.", model="qwen3-32b", think=False, display=False)
