@@ -6,6 +6,7 @@
     ├── ConfigError               a setting is missing or wrong (no gateway URL, bad value)
     ├── CapabilityError           the model cannot do what was asked (thinking, tools, images)
     ├── AuthenticationError       401/403: the key is missing, wrong or lacks access
+    ├── QuotaExceeded             the key's quota at the gateway is spent: its admin can add more
     ├── ModelNotFound             the gateway does not serve that model; .available lists those it does
     ├── ContextTooLong            the prompt (plus max_tokens) exceeds the model's context
     ├── BadRequest                any other request the gateway refused (400/422)
@@ -36,12 +37,18 @@ import re
 
 
 class LLMError(Exception):
-    """Base of every jupyter-llm error."""
+    """Base of every jupyter-llm error.
 
-    def __init__(self, message: str, *, reply=None, status_code: int | None = None):
+    ``status_code`` is the gateway's HTTP status and ``request_id`` the id it gave the
+    request (one-api puts one in every refusal), when there was one.
+    """
+
+    def __init__(self, message: str, *, reply=None, status_code: int | None = None,
+                 request_id: str | None = None):
         super().__init__(message)
         self.reply = reply
         self.status_code = status_code
+        self.request_id = request_id
 
     @property
     def message(self) -> str:
@@ -58,6 +65,10 @@ class CapabilityError(LLMError):
 
 class AuthenticationError(LLMError):
     """The gateway refused the key (401) or the key may not use this model (403)."""
+
+
+class QuotaExceeded(LLMError):
+    """The API key's quota at the gateway is spent (one-api's 额度已用尽 / quota not enough)."""
 
 
 class ModelNotFound(LLMError):
@@ -147,6 +158,7 @@ __all__ = [
     "ConfigError",
     "CapabilityError",
     "AuthenticationError",
+    "QuotaExceeded",
     "ModelNotFound",
     "ContextTooLong",
     "BadRequest",

@@ -39,7 +39,7 @@ SUFFIX = ".llm.jsonl"
 _FORMAT = 1
 #: Keys of a chat body that the transport adds itself; they do not tell two requests apart.
 _TRANSPORT_KEYS = ("stream", "stream_options")
-_ERROR_ATTRS = ("model", "available", "limit", "requested", "retry_after")
+_ERROR_ATTRS = ("model", "available", "limit", "requested", "retry_after", "request_id")
 
 
 class Cassette:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from .. import errors
+from . import refusals
 from .transport import Request
 
 #: HTTP statuses worth another try (the SDK's own list).
@@ -17,25 +18,31 @@ _CONTEXT_RE = re.compile(r"maximum context length is (\d+) tokens.*?requested (\
 
 
 def retryable(exc) -> bool:
-    """True for a failure that another try may cure: a dropped connection, 429, 5xx.
+    """True for a failure that another try may cure: a dropped connection, a busy server, 5xx.
 
     A timeout is not retried: the server may still be working on the first request, and
-    another would double its load and the user's wait for the same answer.
+    another would double its load and the user's wait for the same answer. A refusal that
+    will not change (an unknown model behind one-api's 503, a spent quota) is not retried.
     """
     import openai
 
     status = getattr(exc, "status_code", None)
     connection = isinstance(exc, openai.APIConnectionError) and not isinstance(exc, openai.APITimeoutError)
-    return (connection or status in RETRY_STATUS) and not no_channel(exc)
+    if connection:
+        return True
+    return status in RETRY_STATUS and refusal(exc).meaning in (None, refusals.BUSY)
 
 
-def no_channel(exc) -> bool:
-    """one-api's 503 for a model no channel serves: an unknown model, not a busy server."""
-    return getattr(exc, "status_code", None) == 503 and "no available channel" in message(exc).lower()
+def refusal(exc) -> refusals.Refusal:
+    """What the SDK error ``exc`` means, read from its status, its text, its code and headers."""
+    response = getattr(exc, "response", None)
+    return refusals.classify(getattr(exc, "status_code", None), message(exc), _code(exc),
+                             getattr(response, "headers", None))
 
 
 def retry_after(exc) -> float | None:
-    """The wait the server asked for (``retry-after-ms`` or ``retry-after``), in seconds."""
+    """The wait the server asked for, in seconds: ``retry-after-ms``, ``retry-after``, or
+    ``llm_provider-retry-after`` (a LiteLLM proxy relaying its upstream's)."""
     response = getattr(exc, "response", None)
     if response is None:
         return None
@@ -43,10 +50,19 @@ def retry_after(exc) -> float | None:
     try:
         if headers.get("retry-after-ms"):
             return float(headers["retry-after-ms"]) / 1000
-        if headers.get("retry-after"):
-            return float(headers["retry-after"])
+        for name in ("retry-after", "llm_provider-retry-after"):
+            if headers.get(name):
+                return float(headers[name])
     except ValueError:
         return None
+    return None
+
+
+def _code(exc):
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error") if isinstance(body.get("error"), dict) else body
+        return inner.get("code")
     return None
 
 
@@ -71,7 +87,6 @@ def translate(exc, request: Request, *, attempts: int = 1) -> errors.LLMError:
     import openai
 
     secrets = request.all_secrets()
-    text = errors.redact(message(exc), secrets)
     status = getattr(exc, "status_code", None)
     where, model, timeout = request.endpoint.base_url, request.model, request.timeout
     tried = f" after {attempts} attempts" if attempts > 1 else ""
@@ -86,46 +101,73 @@ def translate(exc, request: Request, *, attempts: int = 1) -> errors.LLMError:
             f"Could not reach the gateway at {where}{tried} ({reason}). Check the URL "
             f"(%llm_config base_url=... or JUPYTER_LLM_BASE_URL) and that you are on the right network."
         )
-    if status == 401:
-        return errors.AuthenticationError(
-            f"The gateway at {where} refused the API key (401: {text}). Set the right key with "
-            f"%llm_config api_key (a hidden prompt) or the JUPYTER_LLM_API_KEY environment variable.",
-            status_code=status,
-        )
-    if status == 403:
-        return errors.AuthenticationError(
-            f"The API key may not use {model or 'this model'} (403: {text}). The gateway gives different "
-            f"models different keys: route this model to its key in the config file ([routes.NAME]), or "
-            f"switch keys with %llm_config api_key (a hidden prompt) or JUPYTER_LLM_API_KEY.",
-            status_code=status,
-        )
-    if status == 404 or no_channel(exc):
+    read = refusal(exc)
+    said = errors.redact(f"{status}: {read.quoted()}", secrets)
+    keep = dict(status_code=status, request_id=read.request_id)
+    if read.meaning == refusals.UNKNOWN_MODEL:
+        whose = " for this key" if request.endpoint.api_key else ""
         return errors.ModelNotFound(
-            f"The gateway has no model {model!r} for this key ({status}: {text}). "
-            f"Run %llm_models to see the models it serves.",
-            model=model,
-            status_code=status,
-        )
+            f"The gateway has no model {model!r}{whose} ({said}). Run %llm_models to see the models it serves.",
+            model=model, **keep)
+    if read.meaning == refusals.QUOTA:
+        return errors.QuotaExceeded(
+            f"The API key's quota at the gateway is spent ({said}). Ask the gateway's admin for more quota "
+            f"(quote the request id), or switch to another key with %llm_config api_key.", **keep)
+    if read.meaning == refusals.NOT_ALLOWED:
+        return errors.AuthenticationError(
+            f"This API key may not use {model or 'this model'} ({said}). The gateway gives different models "
+            f"different keys: route the model to its key in the config file ([routes.NAME]), or ask the "
+            f"gateway's admin to add it to the key.", **keep)
+    if read.meaning == refusals.BAD_KEY:
+        missing = "" if request.endpoint.api_key else " No key is set."
+        return errors.AuthenticationError(
+            f"The gateway at {where} refused the API key ({said}).{missing} Set the right key with "
+            f"%llm_config api_key (a hidden prompt) or the JUPYTER_LLM_API_KEY environment variable.", **keep)
+    if read.meaning == refusals.DENIED:
+        return errors.AuthenticationError(
+            f"The gateway refused access ({said}). Ask the gateway's admin: the key or the account is "
+            f"restricted.", **keep)
+    if read.meaning == refusals.NO_ROUTE:
+        return _no_route(exc, request, said, keep)
+    text = errors.redact(read.quoted(), secrets)
     if status == 429:
         wait = retry_after(exc)
         hint = f" It asked to wait {wait:g} s." if wait else ""
         return errors.RateLimitError(
-            f"The gateway is rate-limiting this key (429){tried}.{hint} Wait and re-run, lower the "
+            f"The gateway is rate-limiting this key (429: {text}){tried}.{hint} Wait and re-run, lower the "
             f"concurrency of batch jobs, or raise %llm_config max_retries.",
-            retry_after=wait,
-            status_code=status,
-        )
+            retry_after=wait, **keep)
     if status in (400, 413, 422):
         return _bad_request(text, model, status)
     if status is not None and status >= 500:
         return errors.GatewayError(
             f"The gateway failed ({status}){tried}: {text.rstrip('.')}. This is on the server side: try "
-            f"again later, or raise %llm_config max_retries.",
-            status_code=status,
-        )
+            f"again later, or raise %llm_config max_retries.", **keep)
     if isinstance(exc, openai.APIError):
         return errors.GatewayError(f"The model server reported an error mid-reply: {text}")
     return errors.LLMError(f"{type(exc).__name__}: {text}")
+
+
+def _no_route(exc, request: Request, said: str, keep: dict) -> errors.LLMError:
+    where = request.endpoint.base_url
+    path = _path(exc) or f"/{request.kind}"
+    if request.kind == "rerank":
+        return errors.CapabilityError(
+            f"The gateway at {where} has no rerank route ({said}); one-api, for one, does not serve "
+            f"/v1/rerank. Send rerank to a server that does, with a route in the config file: "
+            f'[routes.rerank] models = ["{request.model}"] base_url = "https://…/v1".', **keep)
+    hint = ("" if where.rstrip("/").endswith("/v1") else
+            f" A gateway's URL usually ends in /v1: try %llm_config base_url={where.rstrip('/')}/v1")
+    return errors.ConfigError(
+        f"The gateway at {where} has no {path} ({said}): the base URL looks wrong.{hint or ' Check it with the gateway admin.'}",
+        **keep)
+
+
+def _path(exc) -> str | None:
+    response = getattr(exc, "response", None)
+    request = getattr(response, "request", None)
+    url = getattr(request, "url", None)
+    return getattr(url, "path", None)
 
 
 def _bad_request(text: str, model: str, status: int) -> errors.LLMError:

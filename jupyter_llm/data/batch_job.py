@@ -38,7 +38,8 @@ from ..core.usage import batch_counter, set_last_batch
 from .schema import Schema, as_schema
 
 #: Errors that say the whole batch cannot work (key, model, setting): stop, do not fail row by row.
-_FATAL = (errors.AuthenticationError, errors.ModelNotFound, errors.ConfigError, errors.CapabilityError)
+_FATAL = (errors.AuthenticationError, errors.QuotaExceeded, errors.ModelNotFound, errors.ConfigError,
+          errors.CapabilityError)
 #: Errors worth another try for the same row (after the limiter has slowed down).
 _RETRY = (errors.RateLimitError, errors.GatewayError, errors.TimeoutError, errors.ConnectionError,
           errors.IncompleteReply)

@@ -24,6 +24,7 @@ class ServerError(Exception):
         self.code = status if code is None else code
         self.headers = headers or {}
         self.fixed = fixed  # one-api's own errors ignore error_shape
+        self.empty = status == 429 and not message  # one-api's own rate limiter answers with no body
 
     def body(self, shape: str = "openai") -> dict:
         """The JSON body in the requested shape."""
@@ -38,17 +39,6 @@ def bad_request(message: str, param: str | None = None) -> ServerError:
     return ServerError(400, message, "BadRequestError", param, 400)
 
 
-def no_channel(model: str) -> ServerError:
-    """one-api's answer for a model no channel of the key's group serves."""
-    return ServerError(503, f"no available channel for model {model} under group default",
-                       "one_api_error", None, "model_not_found", fixed=True)
-
-
-def unauthorized(reason: str) -> ServerError:
-    """one-api's answer for a missing or unknown key (never repeats the key)."""
-    return ServerError(401, reason, "one_api_error", None, "invalid_api_key", fixed=True)
-
-
 def context_exceeded(context: int, prompt: int, completion: int | None) -> ServerError:
     """vLLM's wording when a prompt does not fit the model's context."""
     if completion is None:
@@ -61,29 +51,3 @@ def context_exceeded(context: int, prompt: int, completion: int | None) -> Serve
                    f"{completion} in the completion). Please reduce the length of the "
                    "messages or completion.")
     return ServerError(400, message, "BadRequestError", "messages", 400)
-
-
-def fault(name: str, model: str, retry_after: float) -> ServerError | None:
-    """The error reply a status fault stands for (None for faults that are not statuses)."""
-    if name == "429":
-        wait = f"{retry_after:g}"
-        return ServerError(429, f"Rate limit reached for model {model}: too many requests in "
-                           f"flight, please retry after {wait} s.", "rate_limit_error", None,
-                           "rate_limit_exceeded", headers={"Retry-After": wait})
-    if name == "500":
-        return ServerError(500, "Internal server error: EngineCore encountered an issue. "
-                           "See stack trace (above) for the root cause.", "InternalServerError")
-    if name == "502":
-        return ServerError(502, "bad response status code 502: upstream server is unreachable",
-                           "upstream_error", None, "bad_response_status_code")
-    if name == "504":
-        return ServerError(504, "upstream request timed out after 300 s", "upstream_error",
-                           None, "gateway_timeout")
-    if name == "503-channel":
-        return no_channel(model)
-    if name == "401":
-        return unauthorized("invalid token: this API key is not valid (expired or revoked)")
-    if name == "403":
-        return ServerError(403, f"this token is not allowed to use model {model}",
-                           "one_api_error", None, "permission_denied")
-    return None

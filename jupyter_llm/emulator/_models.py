@@ -38,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "bad_args": False,  # the first call of the first round has broken JSON
     "max_model_len": False,
     "error_shape": "openai",  # openai | sglang
+    "gateway": "one-api",  # what stands in front: one-api | litellm | none (the model server itself)
     "rerank": "vllm",  # vllm | sglang
     "dimensions": "matryoshka",  # matryoshka | refuse
     "structured": True,  # honours response_format json_schema (False: refuses it with a 400)
@@ -58,6 +59,7 @@ _CHOICES = {
     "tools": {"vllm", "sglang", "interleaved", "none"},
     "finish": {"inline", "separate"},
     "error_shape": {"openai", "sglang"},
+    "gateway": {"one-api", "litellm", "none"},
     "rerank": {"vllm", "sglang"},
     "dimensions": {"matryoshka", "refuse"},
 }

@@ -18,7 +18,9 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from . import _chat, _endpoints, _wire
-from ._errors import ServerError, bad_request, fault as fault_error, no_channel, unauthorized
+from . import _gateways
+from ._errors import ServerError, bad_request
+from ._gateways import fault as fault_error
 from ._models import ModelTable, SettingError, parse_header
 
 _SECRET_HEADERS = {"authorization", "proxy-authorization", "api-key", "x-api-key"}
@@ -132,8 +134,10 @@ class _Handler(BaseHTTPRequestHandler):
     def send_json(self, status: int, value: Any, headers: dict | None = None,
                   fault: str | None = None) -> None:
         """Write a JSON reply (``value`` may be pre-rendered JSON text)."""
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        data = text.encode()
+        if isinstance(value, bytes):
+            data = value
+        else:
+            data = (value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)).encode()
         sent = data
         if fault == "malformed":
             data = sent = data[: len(data) // 2]
@@ -157,7 +161,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers = dict(error.headers)
         if fault:
             headers["X-Emulator-Fault"] = fault
-        self.send_json(error.status, error.body(shape), headers)
+        self.send_json(error.status, b"" if error.empty else error.body(shape), headers)
 
     def stream(self, reply: _chat.Reply, fault: str | None) -> None:
         """Write a chat reply as SSE, paced by ``rate`` tokens per second."""
@@ -236,7 +240,7 @@ class _Handler(BaseHTTPRequestHandler):
             shape = settings["error_shape"]
             if not isinstance(name, str) or name not in state.table or not (
                     group in (None, "*") or settings["group"] in (group, "*")):
-                raise no_channel(name)
+                raise _gateways.unknown_model(settings["gateway"], name, group or "default")
             self._run(route, body, name, settings)
         except ServerError as error:
             self.send_error_reply(error, shape)
@@ -249,11 +253,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _group(self, key: str) -> str | None:
         keys = self.server.state.keys
         if not key:
-            raise unauthorized("no API key: send the header Authorization: Bearer sk-...")
+            raise _gateways.bad_key(missing=True)
         if keys is None:
             return None
         if key not in keys:
-            raise unauthorized("invalid token: this API key is not known to the gateway")
+            raise _gateways.bad_key(missing=False)
         return keys[key]
 
     def _settings(self, name: str | None) -> dict:
