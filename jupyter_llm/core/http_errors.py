@@ -73,7 +73,9 @@ def message(exc) -> str:
         inner = body.get("error") if isinstance(body.get("error"), dict) else body
         if isinstance(inner.get("message"), str):
             return inner["message"]
-    return str(getattr(exc, "message", "") or exc)
+    text = str(getattr(exc, "message", "") or exc)
+    # The SDK's own placeholder for a body with nothing in it (one-api's limiter sends none).
+    return "" if not body and re.fullmatch(r"Error code: \d+", text) else text
 
 
 def cause(exc, secrets) -> errors.Cause:

@@ -59,6 +59,7 @@ class ChatRequest:
     def check(self) -> None:
         """Refuse what the server would refuse, and warn when the prompt nears the context."""
         _check_max_tokens(self.params.get("max_tokens"), self.info)
+        _check_sampling(self.params)
         check_vision(self.messages, self.info)
         warning = context_warning(self.messages, self.info.context, self.params.get("max_tokens"),
                                   model=self.info.name)
@@ -114,6 +115,22 @@ def _default_model(session, catalog: Catalog) -> str:
     note(f"using {model} (set a default with %llm_config model=NAME)")
     session.model = model
     return model
+
+
+def _check_sampling(params: dict) -> None:
+    # What vLLM refuses with a 400 (sampling_params.py), said before the prompt is sent.
+    temperature, top_p, n = params.get("temperature"), params.get("top_p"), params.get("n")
+    if temperature is not None and (not _number(temperature) or temperature < 0):
+        raise errors.ConfigError(f"temperature must be a number, 0 or more (0 = always the likeliest token), "
+                                 f"not {temperature!r}.")
+    if top_p is not None and (not _number(top_p) or not 0 < top_p <= 1):
+        raise errors.ConfigError(f"top_p must be a number above 0 and at most 1 (1 = no cut), not {top_p!r}.")
+    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
+        raise errors.ConfigError(f"n must be a whole number of choices, 1 or more, not {n!r}.")
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _check_max_tokens(max_tokens, info: ModelInfo) -> None:
