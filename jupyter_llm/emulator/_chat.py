@@ -12,10 +12,11 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from . import _images, _json, _text, _tools
+from . import _checks, _images, _json, _text, _tools
 from ._errors import bad_request, context_exceeded
 
 _HUGE_WORDS = 13_200  # one chunk past one-api's 64 KiB line limit
+_TAG_PIECES = {"<thi", "nk>\n", "</thi", "nk>\n\n"}  # how _reasoning_parts cuts the inline tags
 
 
 class Part(NamedTuple):
@@ -48,11 +49,17 @@ class Reply:
     stream: bool = False
     include_usage: bool = False
     settings: dict = field(default_factory=dict)
+    #: The stop string that ended the reply, when one did.
+    stop_reason: str | None = None
+    #: Alternatives sent with each answer token when the request asks for logprobs (None: no logprobs).
+    top_logprobs: int | None = None
+    #: The other choices, when the request asks for ``n`` > 1.
+    extra: list = field(default_factory=list)
 
     @property
     def completion_tokens(self) -> int:
-        """Every token planned (and, unless a fault cuts it, sent)."""
-        return sum(p.tokens for p in self.parts)
+        """Every token planned (and, unless a fault cuts it, sent), across the choices."""
+        return sum(p.tokens for p in self.parts) + sum(r.completion_tokens for r in self.extra)
 
     @property
     def reasoning_tokens(self) -> int:
@@ -186,11 +193,20 @@ def _preface(prompt: str, images: list, results: list[tuple[str, str]], earlier:
 
 
 def plan(body: dict, name: str, settings: dict, ident: tuple[str, int], fault: str | None) -> Reply:
-    """Check a chat request and plan its reply (raises ServerError for a 4xx)."""
-    s = settings
+    """Check a chat request and plan its reply, every choice of it (raises ServerError for a 4xx)."""
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
         raise bad_request("messages: a non-empty list of message objects is required", "messages")
+    _checks.request(body)
+    reply = _plan_one(body, name, settings, ident, fault, 0)
+    reply.extra = [_plan_one(body, name, settings, ident, None, i) for i in range(1, body.get("n") or 1)]
+    return reply
+
+
+def _plan_one(body: dict, name: str, settings: dict, ident: tuple[str, int], fault: str | None,
+              choice: int) -> Reply:
+    s = settings
+    messages = body["messages"]
     images = _images_of(messages, name, s["vision"])
     tools = body.get("tools") or []
     tool_choice = body.get("tool_choice", "auto")
@@ -207,7 +223,7 @@ def plan(body: dict, name: str, settings: dict, ident: tuple[str, int], fault: s
     if prompt_tokens + (max_tokens or 0) > s["context"]:
         raise context_exceeded(s["context"], prompt_tokens, max_tokens)
 
-    rng = random.Random(_seed(name, body))
+    rng = random.Random(_seed(name, body) + choice)
     prompt = _last_user_text(messages)
     results = _tool_results(messages)
     calls = []
@@ -218,9 +234,13 @@ def plan(body: dict, name: str, settings: dict, ident: tuple[str, int], fault: s
         count = max(s["calls"], 2) if s["tools"] == "interleaved" else s["calls"]
         calls = _tools.synthesise(tools, tool_choice, prompt, count, s["bad_args"] and done == 0,
                                   rng.getrandbits(64), s["tools"])
-    parts = _reasoning_parts(body, messages, s, rng, prompt, calls, images, results)
     structured, fenced = _json.wanted(body, "\n".join(
         text_of(m.get("content")) for m in messages if m.get("role") == "system"), s["structured"])
+    parts = _reasoning_parts(body, messages, s, rng, prompt, calls, images, results)
+    if isinstance(body.get("response_format"), dict) and body["response_format"].get("type") != "text":
+        # Structured outputs constrain the answer; the reasoning parser keeps thought out of it.
+        parts = [p._replace(key="reasoning_content") if p.key == "content" else p
+                 for p in parts if p.thought and p.value not in _TAG_PIECES]
     if calls:
         parts += [Part("tool_calls", entries, cost, True)
                   for entries, cost in _tools.fragments(calls, s["tools"])]
@@ -243,7 +263,8 @@ def plan(body: dict, name: str, settings: dict, ident: tuple[str, int], fault: s
             spent += part.tokens
             kept.append(part)
         parts = kept
-    finish = s["finish_reason"] or ("length" if truncated else "tool_calls" if calls else "stop")
+    parts, stop_reason = _stop(parts, body.get("stop"))
+    finish = s["finish_reason"] or ("length" if truncated and not stop_reason else "tool_calls" if calls else "stop")
     options = body.get("stream_options")
     return Reply(
         id=ident[0], created=ident[1], model=name, server=s["server"],
@@ -251,8 +272,33 @@ def plan(body: dict, name: str, settings: dict, ident: tuple[str, int], fault: s
         parts=parts, finish_reason=finish, prompt_tokens=prompt_tokens,
         stream=bool(body.get("stream")),
         include_usage=isinstance(options, dict) and bool(options.get("include_usage")),
-        settings=s,
+        settings=s, stop_reason=stop_reason,
+        top_logprobs=(body.get("top_logprobs") or 0) if body.get("logprobs") else None,
     )
+
+
+def _stop(parts: list[Part], stop) -> tuple[list[Part], str | None]:
+    """The parts up to the first stop string in the answer (vLLM leaves the string out), and that string."""
+    stops = [stop] if isinstance(stop, str) else [s for s in stop or () if isinstance(s, str) and s]
+    if not stops:
+        return parts, None
+    text = "".join(p.value for p in parts if p.key == "content")
+    found = [(text.find(s), s) for s in stops if s in text]
+    if not found:
+        return parts, None
+    cut, matched = min(found)
+    kept, seen = [], 0
+    for part in parts:
+        if part.key != "content":
+            kept.append(part)
+            continue
+        if seen + len(part.value) > cut:
+            if cut > seen:
+                kept.append(part._replace(value=part.value[:cut - seen]))
+            break
+        kept.append(part)
+        seen += len(part.value)
+    return kept, matched
 
 
 def _reasoning_parts(body, messages, s, rng, prompt, calls, images, results) -> list[Part]:

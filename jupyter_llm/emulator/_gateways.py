@@ -20,10 +20,11 @@ def request_id() -> str:
     return time.strftime("%Y%m%d%H%M%S") + f"{next(_ids):09d}"
 
 
-def one_api(status: int, message: str, *, code: str | None = None, headers: dict | None = None) -> ServerError:
+def one_api(status: int, message: str, *, code: str | None = None, headers: dict | None = None,
+            kind: str = "one_api_error") -> ServerError:
     """An error one-api writes itself: its own shape, with the request id in the message and a header."""
     rid = request_id()
-    error = ServerError(status, f"{message} (request id: {rid})", "one_api_error", None, code, fixed=True,
+    error = ServerError(status, f"{message} (request id: {rid})", kind, None, code, fixed=True,
                         headers={"X-Oneapi-Request-Id": rid, **(headers or {})})
     if code is None:
         error.code = None
@@ -58,7 +59,7 @@ FAULTS = {
     "quota-pre": lambda model: one_api(403, "令牌额度不足", code="pre_consume_token_quota_failed"),
     "not-allowed": not_allowed,
     "busy": lambda model: ServerError(429, "", fixed=True),
-    "saturated": lambda model: one_api(429, "当前分组上游负载已饱和，请稍后再试", code="429"),
+    "saturated": lambda model: one_api(429, "当前分组上游负载已饱和，请稍后再试", code="429", kind="upstream_error"),
     "no-route": lambda model: ServerError(404, "Invalid URL (POST /v1/rerank)", "invalid_request_error", "", "",
                                           fixed=True),
     "litellm-model": lambda model: unknown_model("litellm", model),

@@ -31,31 +31,51 @@ def _usage(reply: Reply) -> dict:
              "completion_tokens": completion, "prompt_tokens_details": None}
     if reply.server == "sglang":
         usage["reasoning_tokens"] = reply.reasoning_tokens
+    else:
+        usage["completion_tokens_details"] = {"reasoning_tokens": reply.reasoning_tokens}
     return usage
 
 
 def chunks(reply: Reply) -> list[tuple[dict, int]]:
     """The reply's deltas grouped ``chunk_tokens`` at a time, with each one's token count."""
+    return [(delta, count) for delta, count, _ in _grouped(reply)]
+
+
+def _grouped(reply: Reply) -> list[tuple[dict, int, list[str]]]:
+    """Each delta, its token count, and the answer tokens it carries (for logprobs)."""
     size = max(1, reply.settings["chunk_tokens"])
-    out: list[tuple[dict, int]] = []
+    out: list[tuple[dict, int, list[str]]] = []
     key, texts, count = None, [], 0
     for part in reply.parts:
         if part.key == "tool_calls":
             if texts:
-                out.append(({key: "".join(texts)}, count))
+                out.append(({key: "".join(texts)}, count, texts if key == "content" else []))
                 texts, count = [], 0
-            out.append(({"tool_calls": part.value}, part.tokens))
+            out.append(({"tool_calls": part.value}, part.tokens, []))
             key = None
             continue
         if texts and (part.key != key or part.split or count >= size):
-            out.append(({key: "".join(texts)}, count))
+            out.append(({key: "".join(texts)}, count, texts if key == "content" else []))
             texts, count = [], 0
         key = part.key
         texts.append(part.value)
         count += part.tokens
     if texts:
-        out.append(({key: "".join(texts)}, count))
+        out.append(({key: "".join(texts)}, count, texts if key == "content" else []))
     return out
+
+
+def logprobs(tokens: list[str], top: int) -> dict:
+    """OpenAI-style ``logprobs`` for ``tokens``: deterministic values, ``top`` alternatives each."""
+    entries = []
+    for token in tokens:
+        value = -(sum(token.encode()) % 997) / 400
+        alternatives = [{"token": token, "logprob": value, "bytes": list(token.encode())}]
+        alternatives += [{"token": f"{token}{i}", "logprob": value - i, "bytes": list(f"{token}{i}".encode())}
+                         for i in range(1, top)]
+        entries.append({"token": token, "logprob": value, "bytes": list(token.encode()),
+                        "top_logprobs": alternatives[:top]})
+    return {"content": entries}
 
 
 def _delta(reply: Reply, delta: dict) -> dict:
@@ -66,8 +86,50 @@ def _delta(reply: Reply, delta: dict) -> dict:
     return delta
 
 
+def _choice_lines(reply: Reply, index: int) -> Iterator[tuple[bytes, int]]:
+    """One choice's chunks rendered one by one (logprobs, several choices): every delta, then its finish."""
+    sglang = reply.server == "sglang"
+    envelope = {"id": reply.id, "object": "chat.completion.chunk", "created": reply.created, "model": reply.model}
+
+    def line(delta: dict, tokens: list[str], finish=None) -> bytes:
+        choice = {"index": index, "delta": _delta(reply, delta),
+                  "logprobs": logprobs(tokens, reply.top_logprobs) if reply.top_logprobs is not None and tokens
+                  else None, "finish_reason": finish}
+        if sglang:
+            choice["matched_stop"] = (reply.stop_reason or _EOS) if finish == "stop" else None
+        else:
+            choice["stop_reason"] = reply.stop_reason if finish else None
+        chunk = {**envelope, "choices": [choice], **({"usage": None} if sglang else {})}
+        return f"data: {_dumps(chunk)}\n\n".encode()
+
+    yield line({"role": "assistant", "content": ""}, []), 0
+    for delta, count, tokens in _grouped(reply):
+        yield line(delta, tokens), count
+    yield line({}, [], reply.finish_reason), 0
+
+
+def _usage_line(reply: Reply) -> bytes:
+    return (f'data: {{"id":{_dumps(reply.id)},"object":"chat.completion.chunk",'
+            f'"created":{reply.created},"model":{_dumps(reply.model)},"choices":[],'
+            f'"usage":{_dumps(_usage(reply))}}}\n\n').encode()
+
+
 def stream(reply: Reply, fault: str | None) -> Iterator[tuple[bytes | None, int]]:
     """SSE lines and the tokens each carries; ``(ABORT, 0)`` means drop the connection."""
+    if reply.extra or reply.top_logprobs is not None or reply.stop_reason:
+        # Several choices interleave one chunk each, as servers send them.
+        streams = [_choice_lines(r, i) for i, r in enumerate([reply, *reply.extra])]
+        while streams:
+            for lines in list(streams):
+                item = next(lines, None)
+                if item is None:
+                    streams.remove(lines)
+                else:
+                    yield item
+        if reply.include_usage:
+            yield _usage_line(reply), 0
+        yield _DONE, 0
+        return
     s, sglang = reply.settings, reply.server == "sglang"
     head = (f'data: {{"id":{_dumps(reply.id)},"object":"chat.completion.chunk",'
             f'"created":{reply.created},"model":{_dumps(reply.model)},"choices":[{{"index":0,"delta":')
@@ -105,10 +167,7 @@ def stream(reply: Reply, fault: str | None) -> Iterator[tuple[bytes | None, int]
     if separate:
         yield line({}, last_tail), 0
     if reply.include_usage:
-        usage = (f'data: {{"id":{_dumps(reply.id)},"object":"chat.completion.chunk",'
-                 f'"created":{reply.created},"model":{_dumps(reply.model)},"choices":[],'
-                 f'"usage":{_dumps(_usage(reply))}}}\n\n')
-        yield usage.encode(), 0
+        yield _usage_line(reply), 0
     yield _DONE, 0
 
 
@@ -127,6 +186,16 @@ def _end_early(fault: str | None) -> Iterator[tuple[bytes | None, int]]:
 def completion(reply: Reply) -> dict:
     """The non-streaming ``chat.completion`` body."""
     sglang = reply.server == "sglang"
+    choices = [_message_choice(r, i) for i, r in enumerate([reply, *reply.extra])]
+    body = {"id": reply.id, "object": "chat.completion", "created": reply.created,
+            "model": reply.model, "choices": choices, "usage": _usage(reply)}
+    if not sglang:
+        body.update(service_tier=None, system_fingerprint=None, prompt_logprobs=None)
+    return body
+
+
+def _message_choice(reply: Reply, index: int) -> dict:
+    sglang = reply.server == "sglang"
     texts: dict[str, list[str]] = {"content": [], "reasoning": [], "reasoning_content": []}
     fragments = []
     for part in reply.parts:
@@ -138,7 +207,7 @@ def completion(reply: Reply) -> dict:
     if not sglang:
         for call in calls:
             call.pop("index", None)
-    content = "".join(texts["content"]) if texts["content"] else (None if calls else "")
+    content = "".join(texts["content"]) or None  # vLLM: null when the model wrote no answer text
     key = reply.reasoning_key
     reasoning = "".join(texts[key]) or None
     if sglang:
@@ -147,13 +216,12 @@ def completion(reply: Reply) -> dict:
     else:
         message = {"role": "assistant", "content": content, "refusal": None, "annotations": None,
                    "audio": None, "function_call": None, "tool_calls": calls, key: reasoning}
-    choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": reply.finish_reason}
+    tokens = [p.value for p in reply.parts if p.key == "content"]
+    choice = {"index": index, "message": message,
+              "logprobs": logprobs(tokens, reply.top_logprobs) if reply.top_logprobs is not None else None,
+              "finish_reason": reply.finish_reason}
     if sglang:
-        choice["matched_stop"] = _EOS if reply.finish_reason == "stop" else None
+        choice["matched_stop"] = (reply.stop_reason or _EOS) if reply.finish_reason == "stop" else None
     else:
-        choice["stop_reason"] = None
-    body = {"id": reply.id, "object": "chat.completion", "created": reply.created,
-            "model": reply.model, "choices": [choice], "usage": _usage(reply)}
-    if not sglang:
-        body["prompt_logprobs"] = None
-    return body
+        choice["stop_reason"] = reply.stop_reason
+    return choice
