@@ -145,3 +145,26 @@ def test_default_model_comes_from_the_gateway(llm, capsys):
     llm.model = None
     reply = ask()
     assert reply.model == llm.model and "using" in capsys.readouterr().err
+
+
+def test_logprobs_come_back_as_a_dataframe_of_the_answers_tokens(llm):
+    reply = jupyter_llm.ask("Is 7 prime?", model="qwen72b-awq", display=False, logprobs=True, top_logprobs=3)
+    frame = reply.logprobs
+    assert "".join(frame.token) == reply.content
+    assert list(frame.columns) == ["token", "logprob", "probability", "top"]
+    assert ((frame.probability > 0) & (frame.probability <= 1)).all() and (frame.top.map(len) == 3).all()
+    assert jupyter_llm.ask("Is 7 prime?", model="qwen72b-awq", display=False).logprobs is None
+
+
+def test_several_choices_come_back_apart_not_garbled(llm):
+    reply = jupyter_llm.ask("Name a river.", model="qwen72b-awq", display=False, n=3, temperature=0.8)
+    assert len(reply.choices) == 3 and reply.choices[0] is reply
+    assert len({c.content for c in reply.choices}) == 3 and all(c.complete for c in reply.choices)
+    assert "3 choices (.choices)" in reply.summary()
+
+
+def test_a_stop_string_ends_the_answer_and_is_named(llm):
+    whole = jupyter_llm.ask("Name a river.", model="qwen72b-awq", display=False).content
+    word = whole.split()[4]
+    reply = jupyter_llm.ask("Name a river.", model="qwen72b-awq", display=False, stop=[word])
+    assert reply.content == whole[:whole.index(word)].rstrip() and reply.stop_reason == word
