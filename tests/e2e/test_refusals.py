@@ -73,8 +73,9 @@ def test_a_busy_gateway_is_retried_through_ask(llm, emulator, header):
         assert time.monotonic() - started >= 0.2, "LiteLLM's llm_provider-retry-after was honoured"
 
 
-def test_a_busy_gateway_slows_map_but_loses_no_row(llm, emulator):
-    llm.extra_headers = {"X-Emulator": "fault=busy; fault_times=3"}
+@pytest.mark.parametrize("fault", ["busy", "saturated", "litellm-429"])
+def test_a_busy_gateway_slows_map_but_loses_no_row(llm, emulator, fault):
+    llm.extra_headers = {"X-Emulator": f"fault={fault}; fault_times=3"}
     rows = pd.Series([f"review {i}" for i in range(6)])
     out = jupyter_llm.map(rows, "Summarise: {}", model=MODEL, concurrency=2, progress=False)
     assert out.notna().all() and not out.attrs["errors"]
@@ -112,4 +113,11 @@ def test_no_suggestion_when_nothing_is_close(llm, emulator):
 def test_sampling_values_a_server_refuses_are_refused_before_sending(llm, emulator, bad, words):
     with pytest.raises(errors.ConfigError, match=words):
         jupyter_llm.ask("hi", model=MODEL, display=False, **bad)
+    assert chats(emulator) == 0
+
+
+def test_sampling_values_a_server_refuses_stop_map_before_any_row_is_sent(llm, emulator):
+    rows = pd.Series(["a", "b", "c"])
+    with pytest.raises(errors.ConfigError, match="top_p"):
+        jupyter_llm.map(rows, "Echo: {}", model=MODEL, top_p=0, progress=False)
     assert chats(emulator) == 0
