@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 from jupyter_llm.display.html import (
+    refusal_bundle,
     answer_bundle,
     reasoning_bundle,
     reasoning_header,
@@ -111,3 +112,26 @@ def test_plain_fallback_of_a_long_reply_is_its_start_and_a_count():
     assert len(plain) < PLAIN_LIMIT + 100 and long.startswith(plain.rsplit("\n…", 1)[0])
     assert plain.endswith("more characters in the rich output and in _llm)")
     assert answer_bundle("short")["text/plain"] == "short"
+
+
+def test_a_refusal_is_said_as_such_and_its_text_made_safe():
+    bundle = refusal_bundle("I can't help with <b>that</b>.")
+    assert bundle["text/plain"] == "The model refused: I can't help with <b>that</b>."
+    assert "&lt;b>that&lt;/b>" in bundle["text/markdown"] and bundle["text/markdown"].startswith("*The model refused:*")
+
+
+def test_the_renderer_shows_a_revised_split_and_a_refusal_in_the_final_outputs():
+    code = """
+from jupyter_llm.display.renderer import ReplyRenderer
+from jupyter_llm.core.events import ContentDelta, Finished, ReasoningDelta, RefusalDelta, Revised
+from jupyter_llm.core.stream import ReplyBuilder
+renderer, builder = ReplyRenderer(), ReplyBuilder("m")
+for event in [ReasoningDelta("It is Paris."), Revised(reasoning="", content="It is Paris."),
+              RefusalDelta("Not that, though."), Finished("stop")]:
+    builder.add(event)
+    renderer.on_event(event)
+renderer.finish(builder.finish())
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[:2] == ["It is Paris.", "The model refused: Not that, though."]
+    assert "Reasoning" not in done.stdout, "what streamed as reasoning was the answer"
