@@ -114,6 +114,7 @@ class Cassette:
             n = self._used.get(key, 0)
             self._used[key] = n + 1
             recorded = self._records.get(key, [])
+            _decided.source = "replayed"
             if self.mode != "record" and n < len(recorded):
                 return _replay(kind, recorded[n], self.speed)
             if self.mode == "replay":
@@ -122,6 +123,7 @@ class Cassette:
                     # is what the user saw for it, better than an error in the middle of a class.
                     return _replay(kind, recorded[-1], self.speed)
                 raise self._miss(kind, body)
+        _decided.source = "recorded"
         record = {"kind": kind, "n": n, "request": body}
         if kind == "chat":
             return self._record_stream(key, record, live, secrets)
@@ -190,6 +192,14 @@ class Cassette:
             f"`jupyter-llm record NOTEBOOK`, or record what is missing with %llm_cassette --mode auto.",
             cell=cell, differences=differences, nearest=nearest,
         )
+
+
+_decided = threading.local()
+
+
+def last_decision() -> str:
+    """How this thread's last :meth:`Cassette.answer` went: ``replayed`` or ``recorded``."""
+    return getattr(_decided, "source", "recorded")
 
 
 def _replay(kind: str, record: dict, speed: float):

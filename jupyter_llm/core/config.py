@@ -37,6 +37,10 @@ SETTINGS = {
     "requests_per_minute": "requests started per minute, whole session (None = no cap)",
     "tokens_per_minute": "tokens per minute, whole session, prompt estimate + reply (None = no cap)",
     "batch_confirm_over": "map() asks for confirm=True above this many requests (0 = never ask)",
+    # Provenance (call_log.py) and work that survives a restart (data/cache.py).
+    "log": "keep a searchable log of every call on this machine (%llm_log)",
+    "log_content": "with log on: keep prompts and replies too (false: model, tokens and timings only)",
+    "cache": "where finished map() rows and embeddings are kept: disk (survives restarts), memory or off",
 }
 
 _ENV = {
@@ -75,6 +79,9 @@ class Session(HasTraits):
     requests_per_minute = Int(None, allow_none=True, help=SETTINGS["requests_per_minute"])
     tokens_per_minute = Int(None, allow_none=True, help=SETTINGS["tokens_per_minute"])
     batch_confirm_over = Int(1000, help=SETTINGS["batch_confirm_over"])
+    log = Bool(True, help=SETTINGS["log"])
+    log_content = Bool(True, help=SETTINGS["log_content"])
+    cache = CaselessStrEnum(["disk", "memory", "off"], default_value="disk", help=SETTINGS["cache"])
     routes = Dict(help="model-pattern routes to other keys / URLs, by name")
     model_overrides = Dict(help="catalogue overrides by model name")
     source = Dict(help="where each setting came from")
