@@ -25,8 +25,9 @@ import atexit
 import json
 import queue
 import threading
+import itertools
+import os
 import time
-import uuid
 from datetime import datetime, timezone
 
 from . import kernel, store
@@ -70,11 +71,12 @@ _CONTENT = ("messages", "tool_calls", "content", "reasoning", "error_message")
 _FLUSH_SECONDS = 0.05
 
 _db = store.Shared("log.db", _SCHEMA)
+_serial = itertools.count()
 
 
 def new_id() -> str:
-    """A row id that sorts by time: what ``Reply.log_id`` holds before the row is written."""
-    return f"{time.time_ns():x}-{uuid.uuid4().hex[:8]}"
+    """A row id that sorts by time, unique across kernels: what ``Reply.log_id`` holds before the row is written."""
+    return f"{time.time_ns():x}-{os.getpid():x}-{next(_serial):x}"
 
 
 def where() -> dict:

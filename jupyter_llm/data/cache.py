@@ -26,13 +26,10 @@ from ..core import store
 from ..core.cassette_transport import active
 from ..core.notes import note
 from ..core.session import current
+from . import vector_store
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, dims INTEGER NOT NULL, data BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS rows (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-"""
-# Large pages: a 4096-dimension vector (16 KiB) is read from one page, not a chain of overflow pages.
-_db = store.Shared("cache.db", _SCHEMA, page_size=65536)
+_SCHEMA = "CREATE TABLE IF NOT EXISTS rows (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+_db = store.Shared("cache.db", _SCHEMA)
 _lock = threading.Lock()
 _memory_vectors: dict[bytes, np.ndarray] = {}
 _memory_rows: dict[str, object] = {}
@@ -51,38 +48,37 @@ def mode() -> str:
     return session.cache
 
 
-def get_vectors(keys: list[bytes]) -> dict[bytes, np.ndarray]:
-    """The cached vectors of ``keys`` (missing keys are left out)."""
+def get_vectors(keys: list[bytes], dims: int | None = None) -> tuple[np.ndarray | None, np.ndarray]:
+    """``(matrix, hit)``: the cached vectors of ``keys`` by position, where ``hit`` is True."""
     where = mode()
     if where == "off" or not keys:
-        return {}
-    if where == "memory":
-        return {k: _memory_vectors[k] for k in keys if k in _memory_vectors}
-    found = {}
-    connection = _db.get()
-    for start in range(0, len(keys), _BATCH):
-        chunk = keys[start:start + _BATCH]
-        marks = ",".join("?" * len(chunk))
-        with _lock:
-            rows = connection.execute(f"SELECT key, data FROM vectors WHERE key IN ({marks})", chunk).fetchall()
-        for key, data in rows:
-            found[key] = np.frombuffer(data, dtype=np.float32)
-    return found
+        return None, np.zeros(len(keys), dtype=bool)
+    if where == "disk":
+        return vector_store.get(_vectors_dir(), keys, dims)
+    hit = np.array([k in _memory_vectors for k in keys], dtype=bool)
+    if not hit.any():
+        return None, hit
+    width = next(_memory_vectors[k].shape[0] for k, h in zip(keys, hit) if h)
+    matrix = np.full((len(keys), width), np.nan, dtype=np.float32)
+    for i in np.flatnonzero(hit):
+        matrix[i] = _memory_vectors[keys[i]]
+    return matrix, hit
 
 
-def put_vectors(items: dict[bytes, np.ndarray]) -> None:
-    """Keep ``items`` (key -> float32 vector)."""
+def put_vectors(keys: list[bytes], vectors: np.ndarray) -> None:
+    """Keep ``vectors`` (one float32 row per key)."""
     where = mode()
-    if where == "off" or not items:
+    if where == "off" or not keys:
         return
     if where == "memory":
-        _memory_vectors.update(items)
+        _memory_vectors.update(zip(keys, np.array(vectors, dtype=np.float32, copy=True)))
         return
     _announce()
-    rows = [(key, int(vector.shape[0]), np.ascontiguousarray(vector, dtype=np.float32).tobytes())
-            for key, vector in items.items()]
-    with _lock:
-        _db.get().executemany("INSERT OR REPLACE INTO vectors (key, dims, data) VALUES (?, ?, ?)", rows)
+    vector_store.put(_vectors_dir(), keys, vectors)
+
+
+def _vectors_dir():
+    return store.data_dir() / "vectors"
 
 
 def get_rows(keys: list[str]) -> dict[str, object]:
@@ -121,9 +117,9 @@ def clear() -> None:
     """Forget every cached row and vector, on disk and in memory."""
     _memory_vectors.clear()
     _memory_rows.clear()
+    vector_store.clear(_vectors_dir())
     with _lock:
         connection = _db.get()
-        connection.execute("DELETE FROM vectors")
         connection.execute("DELETE FROM rows")
         connection.execute("VACUUM")
 
@@ -131,16 +127,16 @@ def clear() -> None:
 def stats() -> dict:
     """What the cache holds: vectors and rows, on disk and in memory, and the file's size."""
     with _lock:
-        connection = _db.get()
-        vectors = connection.execute("SELECT count(*) FROM vectors").fetchone()[0]
-        rows = connection.execute("SELECT count(*) FROM rows").fetchone()[0]
-    return {"mode": current().cache, "path": str(_db.path), "disk_vectors": vectors, "disk_rows": rows,
-            "disk_bytes": _db.size(), "memory_vectors": len(_memory_vectors), "memory_rows": len(_memory_rows)}
+        rows = _db.get().execute("SELECT count(*) FROM rows").fetchone()[0]
+    vectors, vector_bytes = vector_store.count(_vectors_dir())
+    return {"mode": current().cache, "path": str(store.data_dir()), "disk_vectors": vectors, "disk_rows": rows,
+            "disk_bytes": _db.size() + vector_bytes, "memory_vectors": len(_memory_vectors),
+            "memory_rows": len(_memory_rows)}
 
 
 def _announce() -> None:
     global _announced
     if not _announced:
         _announced = True
-        note(f"finished map() rows and embeddings are cached on disk ({_db.path}), so a re-run after a "
+        note(f"finished map() rows and embeddings are cached on disk ({store.data_dir()}), so a re-run after a "
              f"restart sends only what is new. For confidential data: %llm_config cache=memory (or off).")

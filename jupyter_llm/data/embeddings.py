@@ -111,9 +111,9 @@ def embed(
             first[text] = i
     prefix = f"{model}\x00{dimensions}\x00".encode()
     keys = {text: hashlib.sha256(prefix + text.encode("utf-8", "surrogatepass")).digest() for text in first}
-    cached = cache_store.get_vectors(list(keys.values())) if cache else {}
-    found = {text: cached.get(keys[text]) for text in first} if cache else {}
-    todo = [text for text in first if found.get(text) is None]
+    texts = list(first)
+    cached, hit = cache_store.get_vectors([keys[t] for t in texts], dimensions) if cache else (None, None)
+    todo = [t for t, h in zip(texts, hit) if not h] if cache else texts
     if missing:
         note(f"{missing:,} of {n:,} inputs are empty or missing; their vectors are NaN.")
     if cache and len(first) > len(todo):
@@ -142,13 +142,14 @@ def embed(
 
     block: np.ndarray | None = None
     batches = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
-    dim = dimensions or next((v.shape[0] for v in found.values() if v is not None), None)
+    dim = dimensions or (cached.shape[1] if cached is not None else None)
 
     def store(batch: list[str], rows: list[np.ndarray]) -> None:
-        for text, row in zip(batch, rows):
-            block[first[text]] = row
+        positions = [first[text] for text in batch]
+        for position, row in zip(positions, rows):
+            block[position] = row
         if cache:
-            cache_store.put_vectors({keys[text]: block[first[text]] for text in batch})
+            cache_store.put_vectors([keys[text] for text in batch], block[positions])
 
     pending = batches
     leftover: list[np.ndarray] | None = None
@@ -157,12 +158,11 @@ def embed(
         leftover = fetch(batches[0])
         dim = leftover[0].shape[0] if leftover else 0
     block = np.full((n, dim or 0), np.nan, dtype=np.float32)
-    for text, vector in found.items():
-        if vector is not None:
-            if vector.shape[0] != block.shape[1]:
-                raise errors.GatewayError(f"{model} returned vectors of {vector.shape[0]} dimensions, "
-                                          f"expected {block.shape[1]}.")
-            block[first[text]] = vector
+    if cached is not None:
+        if cached.shape[1] != block.shape[1]:
+            raise errors.GatewayError(f"{model} returned vectors of {block.shape[1]} dimensions; the cache holds "
+                                      f"{cached.shape[1]}. Clear it with %llm_cache --clear.")
+        block[np.array([first[t] for t in texts])[hit]] = cached[hit]
     if leftover is not None:
         store(batches[0], leftover)
         pending = batches[1:]

@@ -172,7 +172,7 @@ def test_two_kernels_writing_the_log_at_once_lose_nothing(kernel_env, emulator):
         for k in kernels:
             k.client.execute(cell)
         for k in kernels:
-            k.run("pass", timeout=180)  # waits until the cell before it has finished
+            k.run("jupyter_llm.core.call_log.flush()", timeout=180)  # after the cell before it has finished
         assert kernel_value(kernels[0], "len(jupyter_llm.log(None, kind='chat'))") == 160
     finally:
         for k in kernels:
