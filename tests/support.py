@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 TEST_KEY = "sk-test-JLLM-0123456789-SECRET-abcdef"
 #: The key's middle part: a leak that cut or re-encoded the key still shows it.
 MIDDLE = "JLLM-0123456789"
+#: A key in another format than ``sk-...`` (a gateway's own tokens), with the same middle part.
+OTHER_KEY = "gw.7f3a9c2e/JLLM-0123456789+b41dQ"
 
 
 def closed_port() -> int:

@@ -66,8 +66,11 @@ def _delta(reply: Reply, delta: dict) -> dict:
     return delta
 
 
-def stream(reply: Reply, fault: str | None) -> Iterator[tuple[bytes | None, int]]:
-    """SSE lines and the tokens each carries; ``(ABORT, 0)`` means drop the connection."""
+def stream(reply: Reply, fault: str | None, echo: str = "") -> Iterator[tuple[bytes | None, int]]:
+    """SSE lines and the tokens each carries; ``(ABORT, 0)`` means drop the connection.
+
+    ``echo`` is appended to the message of an error chunk (the caller's token, quoted).
+    """
     s, sglang = reply.settings, reply.server == "sglang"
     head = (f'data: {{"id":{_dumps(reply.id)},"object":"chat.completion.chunk",'
             f'"created":{reply.created},"model":{_dumps(reply.model)},"choices":[{{"index":0,"delta":')
@@ -90,7 +93,7 @@ def stream(reply: Reply, fault: str | None) -> Iterator[tuple[bytes | None, int]
     for i, (delta, tokens) in enumerate(deltas):
         if cut_at is not None and sent >= cut_at:
             if fault != "malformed":
-                yield from _end_early(fault)
+                yield from _end_early(fault, echo)
                 return
             yield broken, 0  # one broken line, then carry on
             cut_at = None
@@ -99,7 +102,7 @@ def stream(reply: Reply, fault: str | None) -> Iterator[tuple[bytes | None, int]
         sent += tokens
     if cut_at is not None:  # a reply shorter than cut_after
         if fault != "malformed":
-            yield from _end_early(fault)
+            yield from _end_early(fault, echo)
             return
         yield broken, 0
     if separate:
@@ -112,10 +115,10 @@ def stream(reply: Reply, fault: str | None) -> Iterator[tuple[bytes | None, int]
     yield _DONE, 0
 
 
-def _end_early(fault: str | None) -> Iterator[tuple[bytes | None, int]]:
+def _end_early(fault: str | None, echo: str = "") -> Iterator[tuple[bytes | None, int]]:
     if fault == "error-chunk":
         error = {"error": {"message": "Internal server error: the engine stopped while generating "
-                           "this reply.", "type": "internal_error", "code": 500}}
+                           "this reply." + echo, "type": "internal_error", "code": 500}}
         yield f"data: {_dumps(error)}\n\n".encode(), 0
         yield _DONE, 0
     elif fault == "cut-done":
