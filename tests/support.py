@@ -29,6 +29,14 @@ def closed_url() -> str:
     return f"http://127.0.0.1:{closed_port()}/v1"
 
 
+def unreachable(session) -> None:
+    """Point ``session`` at a port nobody listens on: any real request would fail."""
+    from jupyter_llm.core.session import catalog
+
+    session.base_url = closed_url()
+    catalog().refresh()
+
+
 @dataclass
 class CellResult:
     """What the front end received while one cell ran."""

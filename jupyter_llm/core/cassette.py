@@ -280,7 +280,8 @@ def settle(path, before: Path | None = None) -> int:
         for where in sorted(current):
             record = current[where]
             old = earlier.get(where)
-            keep = old is not None and cassette_format.answer(old) == cassette_format.answer(record)
+            keep = (old is not None and cassette_format.current(old)
+                    and cassette_format.answer(old) == cassette_format.answer(record))
             lines.append(line(old if keep else record))
         write_atomic(path, "\n".join([cassette_format.header(), *lines]) + "\n")
     return len(lines)

@@ -7,8 +7,9 @@ sends every delta field, null or not). Each chunk is then one entry of ``chunks`
 
 - ``[ms, "text"]``: a chunk of the template whose delta is ``text`` under the current text key;
 - ``[ms, "text", i]``: the same, under text key ``i``, which becomes the current one;
-- ``[ms, null, rest]``: any other chunk (the role, the finish, usage, tool calls), whole but
-  for the envelope.
+- ``[ms, {choice fields}]``: a chunk of the template with another delta or finish reason
+  (the role, the finish, tool calls): the fields of its one choice that differ;
+- ``[ms, null, rest]``: any other chunk (usage, several choices), whole but for the envelope.
 
 ``ms`` is the whole milliseconds since the chunk before. Other exchanges store the
 answer as it came (embeddings arrive as base64 float32 already). Version 1 lines, with
@@ -56,6 +57,8 @@ def encode_chunks(timed: list[tuple[float, dict]]) -> dict:
             index = texts.index(entry)
             out.append([ms, text] if index == current else [ms, text, index])
             current = index
+        elif (changed := _choice_change(chunk, envelope, top, choice)) is not None:
+            out.append([ms, changed])
         else:
             out.append([ms, None, {k: v for k, v in chunk.items() if k not in envelope}])
     return {"envelope": envelope, "template": {"top": top, "choice": choice}, "text": texts, "chunks": out}
@@ -76,6 +79,9 @@ def decode_chunks(record: dict):
         if text is None:
             yield ms / 1000, {**envelope, **entry[2]}
             continue
+        if isinstance(text, dict):
+            yield ms / 1000, {**envelope, "choices": [{**template["choice"], **text}], **template["top"]}
+            continue
         if len(entry) > 2:
             current = entry[2]
         key, nulls = texts[current]
@@ -92,6 +98,19 @@ def answer(record: dict):
         return _plain(record)
     response = record.get("response")
     return {k: v for k, v in response.items() if k not in _VOLATILE} if isinstance(response, dict) else response
+
+
+def current(record: dict) -> bool:
+    """True for an exchange stored exactly as this version writes it (an old chat line is not)."""
+    if record["kind"] != "chat":
+        return True
+    if "envelope" not in record:
+        return False
+    timed, at = [], 0.0
+    for wait, chunk in decode_chunks(record):
+        at += wait
+        timed.append((at, chunk))
+    return encode_chunks(timed) == {k: record[k] for k in ("envelope", "template", "text", "chunks")}
 
 
 def check(record, kinds=KINDS) -> str | None:
@@ -129,6 +148,19 @@ def _common(chunks: list[dict]) -> dict:
     first = chunks[0]
     return {k: v for k, v in first.items() if k not in ("choices", "usage")
             and all(k in c and c[k] == v for c in chunks[1:])}
+
+
+def _choice_change(chunk: dict, envelope: dict, top: dict, choice: dict) -> dict | None:
+    """The fields of a one-choice chunk's choice that differ from the template, when the rest of
+    the chunk is the template's; None for a chunk of another shape."""
+    choices = chunk.get("choices")
+    if not isinstance(choices, list) or len(choices) != 1 or not isinstance(choices[0], dict):
+        return None
+    if {k: v for k, v in chunk.items() if k not in envelope and k != "choices"} != top:
+        return None
+    if not all(k in choices[0] for k in choice):
+        return None
+    return {k: v for k, v in sorted(choices[0].items()) if k not in choice or choice[k] != v}
 
 
 def _shape(chunk: dict, envelope: dict):

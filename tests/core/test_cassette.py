@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from support import MIDDLE, TEST_KEY, closed_url
+from support import MIDDLE, TEST_KEY, unreachable
 
 import jupyter_llm
 from jupyter_llm import cassette, errors
@@ -20,12 +20,6 @@ from jupyter_llm.core.cassette_transport import active
 from jupyter_llm.core.client import Client
 from jupyter_llm.core.session import catalog
 
-
-
-def unreachable(session) -> None:
-    """Point the session at a port nobody listens on: any real request would fail."""
-    session.base_url = closed_url()
-    catalog().refresh()
 
 
 @jupyter_llm.tool
