@@ -9,10 +9,10 @@ from __future__ import annotations
 import html
 import os
 
-from traitlets import Bool, CaselessStrEnum, Dict, Float, HasTraits, Int, Unicode, validate
+from traitlets import Bool, CaselessStrEnum, Dict, Float, HasTraits, Int, Unicode, observe, validate
 
 from .. import errors
-from . import config_file
+from . import config_file, markdown
 from .config_file import Endpoint, Route, Secrets, config_path
 
 __all__ = ["SETTINGS", "Endpoint", "Route", "Secrets", "Session", "config_path"]
@@ -37,6 +37,7 @@ SETTINGS = {
     "requests_per_minute": "requests started per minute, whole session (None = no cap)",
     "tokens_per_minute": "tokens per minute, whole session, prompt estimate + reply (None = no cap)",
     "batch_confirm_over": "map() asks for confirm=True above this many requests (0 = never ask)",
+    "remote_images": "load images from other sites in model output (off: shown as links, so a reply cannot make the browser send data away)",
 }
 
 _ENV = {
@@ -75,6 +76,7 @@ class Session(HasTraits):
     requests_per_minute = Int(None, allow_none=True, help=SETTINGS["requests_per_minute"])
     tokens_per_minute = Int(None, allow_none=True, help=SETTINGS["tokens_per_minute"])
     batch_confirm_over = Int(1000, help=SETTINGS["batch_confirm_over"])
+    remote_images = Bool(False, help=SETTINGS["remote_images"])
     routes = Dict(help="model-pattern routes to other keys / URLs, by name")
     model_overrides = Dict(help="catalogue overrides by model name")
     source = Dict(help="where each setting came from")
@@ -115,6 +117,10 @@ class Session(HasTraits):
     @validate("extra_headers")
     def _check_headers(self, proposal):
         return config_file.check_headers(proposal["value"])
+
+    @observe("remote_images")
+    def _follow_images(self, change):
+        markdown.allow_remote_images(change["new"])
 
     @validate("timeout")
     def _check_timeout(self, proposal):
