@@ -30,7 +30,9 @@ class CassetteFile:
         digest = hashlib.sha256(str(path).encode()).hexdigest()[:20]
         # The lock lives in the temporary folder, not beside the notebook: no stray file to
         # commit, and it outlasts the cassette being replaced by a rename.
-        self._lock = filelock.FileLock(os.path.join(tempfile.gettempdir(), f"jupyter-llm-{digest}.lock"))
+        # Not per thread: the cassette serialises its own threads; this lock is between processes.
+        self._lock = filelock.FileLock(os.path.join(tempfile.gettempdir(), f"jupyter-llm-{digest}.lock"),
+                                       thread_local=False)
         self._identity: tuple | None = None
         self._offset = 0
         self._line = 0

@@ -18,7 +18,6 @@ every chunk whole and its time in seconds, are read too: old cassettes still rep
 from __future__ import annotations
 
 import json
-from collections import Counter
 
 VERSION = 2
 KINDS = ("chat", "embeddings", "rerank", "models")
@@ -35,20 +34,26 @@ def header() -> str:
 def encode_chunks(timed: list[tuple[float, dict]]) -> dict:
     """The compact fields (envelope, template, text, chunks) of ``timed``: (seconds since the
     request, chunk dict) pairs, in the order received."""
-    chunks = [chunk for _, chunk in timed]
-    envelope = _common(chunks)
-    shapes = Counter()
-    for chunk in chunks:
-        shape = _shape(chunk, envelope)
-        if shape is not None:
-            shapes[json.dumps(shape[:2], sort_keys=True)] += 1
-    top, choice = json.loads(shapes.most_common(1)[0][0]) if shapes else ({}, {})
+    envelope = _common([chunk for _, chunk in timed])
+    shapes = [_shape(chunk, envelope) for _, chunk in timed]
+    # The most common (rest, choice) pair is the template; a reply has one or two, so a list
+    # compared by equality beats hashing every chunk's shape.
+    seen: list[list] = []
+    for shape in shapes:
+        if shape is None:
+            continue
+        for entry in seen:
+            if entry[0] == shape[0] and entry[1] == shape[1]:
+                entry[2] += 1
+                break
+        else:
+            seen.append([shape[0], shape[1], 1])
+    top, choice = max(seen, key=lambda entry: entry[2])[:2] if seen else ({}, {})
     texts: list[list] = []
     out, current, before = [], 0, 0.0
-    for at, chunk in timed:
+    for (at, chunk), shape in zip(timed, shapes):
         ms = max(0, round((at - before) * 1000))
         before = at
-        shape = _shape(chunk, envelope)
         if shape is not None and shape[0] == top and shape[1] == choice:
             key, text, nulls = shape[2]
             entry = [key, nulls]
