@@ -37,7 +37,7 @@ SETTINGS = {
     "requests_per_minute": "requests started per minute, whole session (None = no cap)",
     "tokens_per_minute": "tokens per minute, whole session, prompt estimate + reply (None = no cap)",
     "batch_confirm_over": "map() asks for confirm=True above this many requests (0 = never ask)",
-    "remote_images": "load images from other sites in model output (off: shown as links, so a reply cannot make the browser send data away)",
+    "remote_images": "load images from other sites in model output (off: shown as links)",
 }
 
 _ENV = {
