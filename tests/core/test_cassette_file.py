@@ -2,6 +2,7 @@
 is one ConfigError naming it."""
 from __future__ import annotations
 
+import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -38,9 +39,10 @@ def test_two_kernels_recording_one_cassette_at_once_keep_every_exchange(emulator
     finally:
         for k in kernels:
             k.shutdown()
-    tape = cassette.Cassette(path, "replay")
-    prompts = {r["request"]["messages"][0]["content"] for o in tape._records.values() for r in o.values()}
-    assert len(tape) == 10 and prompts == {f"{who} question {i}" for who in ("first", "second") for i in range(5)}
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[1:]]
+    prompts = {line["request"]["messages"][0]["content"] for line in lines}
+    assert prompts == {f"{who} question {i}" for who in ("first", "second") for i in range(5)}
+    assert len(cassette.Cassette(path, "replay")) == 10
 
 
 def test_an_outside_edit_during_a_session_is_never_overwritten(llm, tmp_path):
