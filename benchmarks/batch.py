@@ -9,11 +9,15 @@ machine the client's own CPU per request (mostly the SDK's) is what separates a 
 from the ideal; the thread-pool row measures that floor in the same run.
 A second run puts a ceiling of 8 requests in flight on the emulator (429 with its
 default Retry-After beyond it) under a batch that asks for 16: it must finish with no
-row lost, the limiter shrinking itself on the 429s.
+row lost, the limiter shrinking itself on the 429s. A third pair of runs, with no emulator
+latency so that the client's own cost shows, records the batch to a cassette and does not:
+recording appends one line per exchange, so its cost must not grow with the file.
 """
 from __future__ import annotations
 
+import tempfile
 import time
+from pathlib import Path
 
 from ._harness import FAKE_KEY, MODEL, Context, median
 from ._report import Row, seconds
@@ -24,6 +28,7 @@ LATENCY = 0.1
 CONCURRENCY = 16
 CEILING = 8
 SETTINGS = f"latency={LATENCY:g}; answer_tokens=20"
+INSTANT = "answer_tokens=20"
 
 
 def _texts(n: int, run: str) -> list[str]:
@@ -86,8 +91,15 @@ def collect(ctx: Context) -> dict:
     threaded = median([_sdk(ctx, n, f"threads {i}", CONCURRENCY) for i in range(sizes["repeats"])])
     sequential = _sdk(ctx, n, "loop", 1)
     ceiling = _ours(n, "ceiling", f"{SETTINGS}; max_concurrency={CEILING}")
+    plain = median([_ours(n, f"unrecorded {i}", INSTANT)["seconds"] for i in range(sizes["repeats"])])
+    recorded = []
+    with tempfile.TemporaryDirectory() as folder:
+        for i in range(sizes["repeats"]):
+            with jupyter_llm.cassette(Path(folder) / "map.llm.jsonl", mode="record"):
+                recorded.append(_ours(n, f"recorded {i}", INSTANT)["seconds"])
     session.extra_headers = {}
-    return {"rows": n, "runs": runs, "threaded": threaded, "sequential": sequential, "ceiling": ceiling}
+    return {"rows": n, "runs": runs, "threaded": threaded, "sequential": sequential, "ceiling": ceiling,
+            "plain": plain, "recorded": median(recorded)}
 
 
 def rows(data: dict) -> list[Row]:
@@ -110,6 +122,10 @@ def rows(data: dict) -> list[Row]:
             f"{lost} lost, {ceiling['answered']}/{n} answered in {seconds(ceiling['seconds'])}, "
             f"{ceiling['throttled']} 429s", seconds(ceiling_ideal), ceiling["seconds"] / ceiling_ideal,
             "finishes, 0 rows lost", lost == 0 and ceiling["failed"] == 0),
+        Row(f"`map()` recording to a cassette, {n} rows, no emulator latency, concurrency {CONCURRENCY} (median of "
+            f"{len(data['runs'])}; the file grows by {n} exchanges a run; baseline: the same batch not recorded)",
+            seconds(data["recorded"]), seconds(data["plain"]), data["recorded"] / data["plain"], "≤ 1.3x",
+            data["recorded"] / data["plain"] <= 1.3),
     ]
 
 

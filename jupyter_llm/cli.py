@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from . import errors
-from .core.cassette import default_path
+from .core.cassette import Cassette, default_path, settle
 from .core.config import Session
 from .core.files import write_atomic
 
@@ -22,6 +24,10 @@ from .core.files import write_atomic
 def record(notebook: Path, *, cassette: Path | None = None, timeout: float = 600,
            kernel: str = "python3") -> Path:
     """Run ``notebook`` in record mode; write its cassette and its outputs. Returns the cassette path.
+
+    The kernel records into a new file beside the cassette; once every cell has run, that
+    recording replaces the cassette, sorted, keeping each old line whose answer is unchanged.
+    A notebook that fails leaves the cassette as it was.
 
     Example::
 
@@ -33,14 +39,23 @@ def record(notebook: Path, *, cassette: Path | None = None, timeout: float = 600
 
     notebook = notebook.resolve()
     cassette = (cassette or default_path(notebook)).resolve()
+    # Same file name in a hidden folder beside it: the notes in the outputs name the cassette.
+    folder = Path(tempfile.mkdtemp(prefix=".jupyter-llm-record-", dir=cassette.parent))
+    fresh = folder / cassette.name
     nb = nbformat.read(notebook, as_version=4)
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_LLM_CASSETTE")}
     # JPY_SESSION_NAME is how Jupyter Server tells a kernel its notebook; set it the same way.
-    env.update(JUPYTER_LLM_CASSETTE=str(cassette), JUPYTER_LLM_CASSETTE_MODE="record",
+    env.update(JUPYTER_LLM_CASSETTE=str(fresh), JUPYTER_LLM_CASSETTE_MODE="record",
                JPY_SESSION_NAME=str(notebook))
     client = nbclient.NotebookClient(nb, timeout=timeout, kernel_name=kernel, record_timing=False,
                                      resources={"metadata": {"path": str(notebook.parent)}})
-    client.execute(env=env)
+    try:
+        client.execute(env=env)
+        if fresh.exists():
+            settle(fresh, before=cassette)
+            os.replace(fresh, cassette)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     write_atomic(notebook, nbformat.writes(nb) + "\n")
     return cassette
 
@@ -78,10 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             cassette = record(path, cassette=args.cassette, timeout=args.timeout, kernel=args.kernel)
         except nbclient.exceptions.CellExecutionError as exc:
-            print(f"jupyter-llm record: {path} failed; the notebook was not saved and its cassette may be "
-                  f"partial. Fix the cell and record again.\n{exc}", file=sys.stderr)
+            print(f"jupyter-llm record: {path} failed; the notebook and its cassette were left as they were. "
+                  f"Fix the cell and record again.\n{exc}", file=sys.stderr)
             return 1
-        lines = cassette.read_text(encoding="utf-8").count("\n") - 1 if cassette.exists() else 0
+        lines = len(Cassette(cassette, "replay")) if cassette.exists() else 0
         print(f"recorded {path} -> {cassette.name} ({lines} exchanges)", file=sys.stderr)
     return 0
 

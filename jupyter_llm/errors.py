@@ -33,7 +33,10 @@ Example::
 from __future__ import annotations
 
 import builtins
+import functools
+import json
 import re
+import urllib.parse
 
 
 class LLMError(Exception):
@@ -143,14 +146,54 @@ class Cause(Exception):
 
 
 _KEYISH = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,})")
+#: What a hidden key (or a piece of one) becomes.
+HIDDEN = "[key hidden]"
+#: Shortest piece of a key that is hidden on its own: gateways echo keys cut or masked.
+_PIECE = 8
 
 
 def redact(text: str, secrets=()) -> str:
-    """Remove every given secret, and anything shaped like an ``sk-`` key, from ``text``."""
+    """``text`` with every given secret, and anything shaped like an ``sk-`` key, hidden.
+
+    A key is found in the forms it takes on the way out (``Bearer KEY``, a bytes repr,
+    escaped newlines, JSON-escaped or URL-encoded text), and so is any piece of it of 8
+    characters or more: a gateway that quotes the key in an error may cut or mask it.
+
+    Example::
+
+        redact("token sk-abcdefgh1234… is over quota", ["sk-abcdefgh12345678"])
+        # 'token [key hidden]… is over quota'
+    """
+    if not isinstance(text, str):
+        text = str(text)
+    pattern, forms = _pieces(tuple(sorted({s for s in secrets if isinstance(s, str) and s.strip()})))
+    if pattern is not None:
+        out, pos = [], 0
+        while (match := pattern.search(text, pos)) is not None:
+            start, end = match.span()
+            while end < len(text) and any(text[start:end + 1] in form for form in forms):
+                end += 1
+            out += [text[pos:start], HIDDEN]
+            pos = end
+        text = "".join(out) + text[pos:]
+    return _KEYISH.sub(HIDDEN, text)
+
+
+@functools.lru_cache(maxsize=16)
+def _pieces(secrets: tuple) -> tuple[re.Pattern | None, tuple[str, ...]]:
+    """A pattern matching every 8-character piece of every form of ``secrets``, and the forms."""
+    forms: set[str] = set()
     for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "sk-…")
-    return _KEYISH.sub("sk-…", text)
+        for value in {secret, secret.strip()}:
+            forms |= {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1],
+                      repr(value)[1:-1], repr(value.encode("utf-8", "surrogatepass"))[2:-1],
+                      urllib.parse.quote(value, safe="")}
+    # A key shorter than a piece is hidden whole (and only whole).
+    pieces = {form[i:i + _PIECE] for form in forms for i in range(max(1, len(form) - _PIECE + 1))}
+    pieces = {p for p in pieces if len(p.strip()) >= min(_PIECE, 4)}
+    if not pieces:
+        return None, ()
+    return re.compile("|".join(map(re.escape, sorted(pieces, key=lambda p: (-len(p), p))))), tuple(forms)
 
 
 __all__ = [

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 TEST_KEY = "sk-test-JLLM-0123456789-SECRET-abcdef"
 #: The key's middle part: a leak that cut or re-encoded the key still shows it.
 MIDDLE = "JLLM-0123456789"
+#: A key in another format than ``sk-...`` (a gateway's own tokens), with the same middle part.
+OTHER_KEY = "gw.7f3a9c2e/JLLM-0123456789+b41dQ"
 
 
 def closed_port() -> int:
@@ -26,6 +28,14 @@ def closed_port() -> int:
 def closed_url() -> str:
     """A gateway URL on a closed loopback port: any request to it fails to connect."""
     return f"http://127.0.0.1:{closed_port()}/v1"
+
+
+def unreachable(session) -> None:
+    """Point ``session`` at a port nobody listens on: any real request would fail."""
+    from jupyter_llm.core.session import catalog
+
+    session.base_url = closed_url()
+    catalog().refresh()
 
 
 @dataclass

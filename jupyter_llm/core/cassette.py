@@ -1,16 +1,19 @@
 """Record and replay model traffic, so a notebook re-runs identically without the gateway.
 
 A cassette is a text file (JSON Lines) beside the notebook: ``x.ipynb`` -> ``x.llm.jsonl``.
-It sits where the transport talks HTTP: chat chunks (as parsed dicts, with their times),
+It sits where the transport talks HTTP: chat chunks (compactly, :mod:`.cassette_format`),
 embeddings, rerank and ``/v1/models`` answers are stored under the normalised request
 (model, messages, parameters, tools; never headers, keys or URLs). A replay yields the
-same chunks through the same display path, instantly or at the recorded pace.
+same chunks through the same display path, instantly or at the recorded pace. Each
+exchange is appended under a lock (:mod:`.cassette_file`): nothing anyone recorded is
+dropped, and a failure to write is a note, never the loss of the reply.
 
-Modes: ``record`` (start afresh, call the gateway, keep everything), ``replay`` (never
-call the gateway; an unrecorded request is a :class:`~jupyter_llm.errors.CassetteMiss`),
-``auto`` (replay what is recorded, record what is not), ``off``. A request sent several
-times is recorded each time and replayed in the same order; sent more often than that
-(a cell re-run by hand), replay gives it its last recorded answer again.
+Modes: ``record`` (call the gateway for everything; what it records answers from then
+on), ``replay`` (never call the gateway; an unrecorded request is a
+:class:`~jupyter_llm.errors.CassetteMiss`), ``auto`` (replay what is recorded, record what
+is not), ``off``. A request sent several times is recorded each time and replayed in the
+same order; sent more often than that (a cell re-run), auto and replay give it its last
+recorded answer again: what the notebook shows is what a fresh replay shows.
 
 Example::
 
@@ -30,20 +33,20 @@ import types
 from pathlib import Path
 
 from .. import errors
-from . import cassette_diff, kernel
+from . import cassette_diff, cassette_format, kernel
+from .cassette_file import CassetteFile
 from .files import write_atomic
 from .notes import note
 
 MODES = ("off", "auto", "record", "replay")
 SUFFIX = ".llm.jsonl"
-_FORMAT = 1
 #: Keys of a chat body that the transport adds itself; they do not tell two requests apart.
 _TRANSPORT_KEYS = ("stream", "stream_options")
 _ERROR_ATTRS = ("model", "available", "limit", "requested", "retry_after", "request_id")
 
 
 class Cassette:
-    """One cassette file and what this process recorded into it; a context manager.
+    """One cassette file and the exchanges known in it; a context manager.
 
     Example::
 
@@ -62,12 +65,14 @@ class Cassette:
         self.mode = mode
         self.speed = float(speed)
         self._lock = threading.RLock()
-        self._records: dict[str, list[dict]] = {}   # key -> occurrences, in order
+        self._file = CassetteFile(self.path)
+        self._records: dict[str, dict[int, dict]] = {}   # key -> occurrence number -> record
         self._used: dict[str, int] = {}
-        self._lines: dict[tuple, str] = {}          # (sort key) -> serialised line
+        self._mine: dict[str, int] = {}                  # record mode: what this cassette recorded
         self._announced = False
-        if mode in ("auto", "replay"):
-            self._load()
+        self._warned = False
+        with self._file.locked():
+            self._merge(*self._file.read_new())
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._records.values())
@@ -85,24 +90,16 @@ class Cassette:
             if self in _stack:
                 _stack.remove(self)
 
-    def _load(self) -> None:
-        if not self.path.is_file():
-            return
-        for number, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise errors.ConfigError(
-                    f"{self.path}, line {number}, is not JSON: the cassette was edited by hand or "
-                    f"merged badly. Fix the line, or re-record with `jupyter-llm record NOTEBOOK`."
-                ) from exc
-            if "kind" not in record:
-                continue  # the header line
-            key = _key(record["kind"], record["request"])
-            self._records.setdefault(key, []).append(record)
-            self._lines[_sort_key(record)] = line
+    def _merge(self, records: list[dict], replaced: bool) -> None:
+        if replaced:
+            self._records = {}
+        for record in records:
+            # A later line for the same occurrence is a re-recording of it: it answers from now on.
+            self._records.setdefault(_key(record["kind"], record["request"]), {})[record["n"]] = record
+
+    def _recorded(self, key: str) -> list[dict]:
+        occurrences = self._records.get(key, {})
+        return [occurrences[n] for n in sorted(occurrences)]
 
     def answer(self, request, live):
         """Answer one transport request: replay it, or run ``live()`` and record what it returns."""
@@ -113,15 +110,15 @@ class Cassette:
             self._announce()
             n = self._used.get(key, 0)
             self._used[key] = n + 1
-            recorded = self._records.get(key, [])
+            recorded = self._recorded(key) if self.mode != "record" else []
             _decided.source = "replayed"
-            if self.mode != "record" and n < len(recorded):
+            if n < len(recorded):
                 return _replay(kind, recorded[n], self.speed)
+            if recorded:
+                # Sent more often than recorded: a cell run again. Its last answer is what the
+                # notebook shows, and what a fresh replay of the notebook will show.
+                return _replay(kind, recorded[-1], self.speed)
             if self.mode == "replay":
-                if recorded:
-                    # Sent more often than recorded: a cell run again by hand. Its last answer
-                    # is what the user saw for it, better than an error in the middle of a class.
-                    return _replay(kind, recorded[-1], self.speed)
                 raise self._miss(kind, body)
         _decided.source = "recorded"
         record = {"kind": kind, "n": n, "request": body}
@@ -142,33 +139,49 @@ class Cassette:
         return self.mode == "replay"
 
     def _record_stream(self, key, record, live, secrets):
-        chunks = record["chunks"] = []
+        timed = []
         start = time.perf_counter()
         try:
             for chunk in live():
-                chunks.append([round(time.perf_counter() - start, 4), chunk])
+                timed.append((time.perf_counter() - start, chunk))
                 yield chunk
         except errors.LLMError as exc:
+            record |= cassette_format.encode_chunks(timed)
             record["error"] = _error_record(exc)
             self._store(key, record, secrets)
             raise
         # A reply the user interrupted (GeneratorExit, KeyboardInterrupt) is not kept: replaying
         # half an answer would pass it off as what the model said.
+        record |= cassette_format.encode_chunks(timed)
         self._store(key, record, secrets)
 
     def _store(self, key: str, record: dict, secrets) -> None:
+        """Append ``record``; a failure to write is a warning, never the loss of the reply."""
         record = json.loads(errors.redact(json.dumps(record, ensure_ascii=False), secrets))
         with self._lock:
-            occurrences = self._records.setdefault(key, [])
-            # Concurrent requests with the same key finish in any order; number them as stored.
-            record["n"] = len(occurrences)
-            occurrences.append(record)
-            self._lines[_sort_key(record)] = _line(record)
-            self._write()
+            if self._file.read_only():
+                return self._warn(f"{self.path.name} is read-only, so it was not written: this answer is "
+                                  f"shown but not recorded. Make the file writable to record.")
+            try:
+                with self._file.locked():
+                    self._merge(*self._file.read_new())
+                    occurrences = self._records.setdefault(key, {})
+                    if self.mode == "record":
+                        record["n"] = self._mine.get(key, 0)
+                        self._mine[key] = record["n"] + 1
+                    else:
+                        # Numbered by what is on disk: a request another kernel recorded meanwhile keeps its line.
+                        record["n"] = max(occurrences, default=-1) + 1
+                    self._file.append(line(record))
+                    occurrences[record["n"]] = record
+            except (OSError, errors.ConfigError) as exc:
+                self._warn(f"could not record to {self.path} ({type(exc).__name__}: {exc}). The answer is "
+                           f"shown and kept, but not recorded; choose a folder you can write to.")
 
-    def _write(self) -> None:
-        header = json.dumps({"jupyter_llm_cassette": _FORMAT, "exchanges": len(self)})
-        write_atomic(self.path, "\n".join([header] + [self._lines[k] for k in sorted(self._lines)]) + "\n")
+    def _warn(self, text: str) -> None:
+        if not self._warned:
+            self._warned = True
+            note(text)
 
     def _announce(self) -> None:
         if self._announced:
@@ -181,8 +194,8 @@ class Cassette:
     def _miss(self, kind, request) -> errors.CassetteMiss:
         cell = cassette_diff.cell()
         where = f" in {cell}" if cell else ""
-        nearest, differences = cassette_diff.nearest(request, [r[0]["request"] for r in self._records.values()
-                                                  if r[0]["kind"] == kind])
+        nearest, differences = cassette_diff.nearest(
+            request, [r["request"] for o in self._records.values() for r in list(o.values())[:1] if r["kind"] == kind])
         if nearest is None:
             why = f"the cassette holds no {kind} request at all"
         else:
@@ -211,11 +224,9 @@ def _replay(kind: str, record: dict, speed: float):
 
 
 def _replay_stream(record: dict, speed: float):
-    before = 0.0
-    for at, chunk in record["chunks"]:
-        if speed:
-            time.sleep(max(0.0, at - before) / speed)
-            before = at
+    for wait, chunk in cassette_format.decode_chunks(record):
+        if speed and wait:
+            time.sleep(wait / speed)
         yield chunk
     if "error" in record:
         raise _rebuild(record["error"])
@@ -244,20 +255,51 @@ def _scrub(request: dict, secrets) -> dict:
     return json.loads(errors.redact(text, secrets))
 
 
-def _line(record: dict) -> str:
-    # What the request was comes first and in canonical order; chunks keep the server's order.
+def line(record: dict) -> str:
+    """An exchange as its line in the file. What the request was comes first, in canonical
+    order; chunks keep the server's order."""
     head = {k: record[k] for k in ("kind", "n", "request")}
     body = {k: v for k, v in record.items() if k not in head}
-    text = json.dumps(head, ensure_ascii=False, sort_keys=True)[:-1]
-    return text + ", " + json.dumps(body, ensure_ascii=False)[1:] if body else text + "}"
+    text = json.dumps(head, ensure_ascii=False, sort_keys=True, separators=(",", ":"))[:-1]
+    return text + "," + json.dumps(body, ensure_ascii=False, separators=(",", ":"))[1:] if body else text + "}"
+
+
+def sort_key(record: dict) -> tuple:
+    """Where an exchange's line goes in a cassette written whole: by request, then occurrence."""
+    return (_key(record["kind"], record["request"]), record["n"])
 
 
 def _key(kind: str, request: dict) -> str:
     return kind + "\x00" + json.dumps(request, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def _sort_key(record: dict) -> tuple:
-    return (_key(record["kind"], record["request"]), record["n"])
+def settle(path, before: Path | None = None) -> int:
+    """Write the cassette at ``path`` whole and sorted by request, as ``jupyter-llm record``
+    leaves it, and return its number of exchanges.
+
+    Lines re-recorded for an occurrence replace the older ones. Where the cassette ``before``
+    (the file as it was before this recording) answered a request the same way (ids and
+    timings aside), its line is kept as it was: re-recording the same answers changes no line.
+    """
+    path = Path(path)
+    tape = CassetteFile(path)
+    with tape.locked():
+        current = _exchanges(tape)
+        earlier = _exchanges(CassetteFile(before)) if before is not None and before.is_file() else {}
+        lines = []
+        for where in sorted(current):
+            record = current[where]
+            old = earlier.get(where)
+            keep = (old is not None and cassette_format.current(old)
+                    and cassette_format.answer(old) == cassette_format.answer(record))
+            lines.append(line(old if keep else record))
+        write_atomic(path, "\n".join([cassette_format.header(), *lines]) + "\n")
+    return len(lines)
+
+
+def _exchanges(tape: CassetteFile) -> dict[tuple, dict]:
+    records, _ = tape.read_new()
+    return {sort_key(record): record for record in records}
 
 
 def default_path(notebook) -> Path:

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from .. import emulator, errors
 from .cassette_transport import CassetteTransport
-from .config_file import Endpoint
+from .config_file import Endpoint, check_headers
 from .http import HTTPTransport
 from .notes import note
 from .notgiven import NOT_GIVEN, given
@@ -51,7 +51,7 @@ class Client:
         self.session = session
         self.timeout = _timeout(given(timeout, session.timeout))
         self.max_retries = _retries(given(max_retries, session.max_retries))
-        self.headers = dict(given(extra_headers, session.extra_headers) or {})
+        self.headers = check_headers(dict(given(extra_headers, session.extra_headers) or {}))
         self.transport = transport or CassetteTransport(_http, session)
 
     def endpoint(self, model: str | None) -> Endpoint:

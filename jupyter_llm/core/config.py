@@ -9,10 +9,10 @@ from __future__ import annotations
 import html
 import os
 
-from traitlets import Bool, CaselessStrEnum, Dict, Float, HasTraits, Int, Unicode, validate
+from traitlets import Bool, CaselessStrEnum, Dict, Float, HasTraits, Int, Unicode, observe, validate
 
 from .. import errors
-from . import config_file
+from . import config_file, markdown
 from .config_file import Endpoint, Route, Secrets, config_path
 
 __all__ = ["SETTINGS", "Endpoint", "Route", "Secrets", "Session", "config_path"]
@@ -41,6 +41,7 @@ SETTINGS = {
     "log": "keep a searchable log of every call on this machine (%llm_log)",
     "log_content": "with log on: keep prompts and replies too (false: model, tokens and timings only)",
     "cache": "where finished map() rows and embeddings are kept: disk (survives restarts), memory or off",
+    "remote_images": "load images from other sites in model output (off: shown as links)",
 }
 
 _ENV = {
@@ -82,6 +83,7 @@ class Session(HasTraits):
     log = Bool(True, help=SETTINGS["log"])
     log_content = Bool(True, help=SETTINGS["log_content"])
     cache = CaselessStrEnum(["disk", "memory", "off"], default_value="disk", help=SETTINGS["cache"])
+    remote_images = Bool(False, help=SETTINGS["remote_images"])
     routes = Dict(help="model-pattern routes to other keys / URLs, by name")
     model_overrides = Dict(help="catalogue overrides by model name")
     source = Dict(help="where each setting came from")
@@ -113,6 +115,20 @@ class Session(HasTraits):
             raise errors.ConfigError(f"{proposal['trait'].name} must be 0 or more (or none), not {value}")
         return value
 
+    @validate("api_key")
+    def _check_key(self, proposal):
+        # A key read from a file keeps its newline. One no header can carry is refused when a
+        # request is built (endpoint()): refused here, traitlets' frames would show it.
+        return config_file.strip_key(proposal["value"])
+
+    @validate("extra_headers")
+    def _check_headers(self, proposal):
+        return config_file.check_headers(proposal["value"])
+
+    @observe("remote_images")
+    def _follow_images(self, change):
+        markdown.allow_remote_images(change["new"])
+
     @validate("timeout")
     def _check_timeout(self, proposal):
         if proposal["value"] <= 0:
@@ -129,7 +145,10 @@ class Session(HasTraits):
             self.routes, self.model_overrides = from_file.routes, from_file.models
             sources = {}
             for name, value in from_file.settings.items():
-                self.set(name, value)
+                try:
+                    self.set(name, value)
+                except errors.ConfigError as exc:
+                    raise errors.ConfigError(f"{config_path()}: {exc}") from None
                 sources[name] = "config file"
             for name, variables in _ENV.items():
                 for variable in variables:
@@ -152,13 +171,19 @@ class Session(HasTraits):
         A plain lookup: ``base_url`` is None when no gateway is configured (the client then
         decides what answers instead).
         """
-        base_url, key, auth = self.base_url, self.api_key, self.auth
+        base_url, key, auth, where = self.base_url, self.api_key, self.auth, "api_key"
         for route in self.routes.values():
+            if model and route.matches(model) and route.key():
+                key, where = route.key(), f"the key of route {route.name!r}" + (
+                    f" (${route.api_key_env})" if route.api_key_env else "")
             if model and route.matches(model):
                 base_url = route.base_url or base_url
-                key = route.key() or key
                 auth = route.auth or auth
                 break
+        problem = config_file.header_problem(key, where)
+        if problem is not None:
+            key = None  # a verbose traceback prints this frame's locals
+            raise problem
         return Endpoint(base_url=base_url.rstrip("/") if base_url else None, api_key=key, auth=auth)
 
     def secrets(self) -> Secrets:

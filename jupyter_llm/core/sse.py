@@ -40,17 +40,28 @@ def chunks(response, request: Request):
             chunk = _parse("\n".join(data), request)
             if chunk is not None:
                 yield chunk
-    except httpx2.TimeoutException as exc:
-        raise errors.TimeoutError(
+        return
+    except (httpx2.TransportError, httpx2.StreamError) as exc:
+        failure = exc
+    # Raised out here: inside the except clause, httpx's exception (whose frames hold the request
+    # headers) would ride along as the error's context.
+    broken, failure = _broken(failure, request), None
+    raise broken[0] from broken[1]
+
+
+def _broken(exc, request: Request) -> tuple[errors.LLMError, errors.Cause]:
+    import httpx2
+
+    if isinstance(exc, httpx2.TimeoutException):
+        return errors.TimeoutError(
             f"{request.model} stopped sending for {request.timeout:g} s mid-reply. The partial text is kept; "
             f"re-run, or allow longer pauses with %llm_config timeout=300."
-        ) from errors.Cause(type(exc).__name__)
-    except (httpx2.TransportError, httpx2.StreamError) as exc:
-        reason = errors.redact(str(exc) or type(exc).__name__, request.all_secrets())
-        raise errors.IncompleteReply(
-            f"The connection to {request.endpoint.base_url} broke mid-reply ({reason}). "
-            f"The partial text is kept; re-run to retry."
-        ) from errors.Cause(f"{type(exc).__name__}: {reason}")
+        ), errors.Cause(type(exc).__name__)
+    reason = errors.redact(str(exc) or type(exc).__name__, request.all_secrets())
+    return errors.IncompleteReply(
+        f"The connection to {request.endpoint.base_url} broke mid-reply ({reason}). "
+        f"The partial text is kept; re-run to retry."
+    ), errors.Cause(f"{type(exc).__name__}: {reason}")
 
 
 def _parse(payload: str, request: Request) -> dict | None:

@@ -9,7 +9,7 @@ from . import accessor, batch_dask, batch_job
 
 def map(data, prompt, *, model: str | None = None, schema=None, system: str | None = None,
         think: bool | None = None, concurrency: int | None = None, rpm: int | None = None,
-        tpm: int | None = None, retries: int = 2, cache: bool = True, confirm: bool = False,
+        tpm: int | None = None, retries: int | None = None, cache: bool = True, confirm: bool = False,
         progress: bool | None = None, **params):
     """Send ``prompt`` for every row of ``data``; the answers come back aligned to its index.
 
@@ -28,8 +28,10 @@ def map(data, prompt, *, model: str | None = None, schema=None, system: str | No
     At most ``concurrency`` rows run at once (default and ceiling: ``session.max_concurrency``,
     shared with every other request of the session); ``rpm``/``tpm`` cap this batch's requests
     and tokens per minute. A failed row gets NaN and its reason in ``result.attrs["errors"]`` (a dict by index label)
-    (and an ``errors`` column on a DataFrame result); ``retries`` more tries are made on 429,
-    5xx and dropped streams. More than ``session.batch_confirm_over`` requests need
+    (and an ``errors`` column on a DataFrame result); ``retries`` more tries (default: the
+    session's ``max_retries``) are made on 429, 5xx and dropped streams, and that is all a row
+    is ever sent. Three connection failures in a row stop the batch with a ConnectionError;
+    rows not yet sent stay unsent, and re-running sends them. More than ``session.batch_confirm_over`` requests need
     ``confirm=True``. Interrupting keeps finished rows (returned, and cached: re-running sends
     only the rest). Other keyword arguments go into each request (``temperature``, ``max_tokens``).
 

@@ -5,12 +5,12 @@ checks, retries and error translation as everywhere else), sent from a small thr
 pool. The session limiter (:mod:`jupyter_llm.core.limiter`) bounds what is in flight,
 so a batch and a ``%%llm`` cell share one budget, and a 429 slows the whole batch.
 
-Finished rows are cached in this kernel's memory, keyed by everything that shapes the
-request (model, system prompt, thinking, schema, parameters, the row's prompt). An
-interrupted or partly failed batch therefore resumes where it stopped: re-running the
-cell sends only the rows without an answer. The cache is in memory on purpose: answers
-can hold confidential data that must not land on disk unasked, and a kernel restart
-is the natural "start again" (saving traffic to disk is what cassettes are for).
+Finished rows are kept in the answer cache (:mod:`jupyter_llm.data.cache`), keyed by
+everything that shapes the request (model, system prompt, thinking, schema, parameters,
+the row's prompt). An interrupted or partly failed batch therefore resumes where it
+stopped: re-running the cell, or the notebook after a kernel restart, sends only the rows
+without an answer. ``%llm_config cache=memory`` keeps answers off the disk;
+:mod:`jupyter_llm.data.batch_policy` decides how often a failing row is tried.
 """
 from __future__ import annotations
 
@@ -37,15 +37,13 @@ from ..core.session import catalog, current
 from ..core.tokens import estimate_tokens
 from ..core.usage import batch_counter, set_last_batch
 from . import cache as cache_store
+from .batch_policy import RowPolicy, attempts
 from .calls import record_call
 from .schema import Schema, as_schema
 
-#: Errors that say the whole batch cannot work (key, model, setting): stop, do not fail row by row.
+#: Errors that say the whole batch cannot work (key, quota, model, setting): stop, do not fail row by row.
 _FATAL = (errors.AuthenticationError, errors.QuotaExceeded, errors.ModelNotFound, errors.ConfigError,
           errors.CapabilityError)
-#: Errors worth another try for the same row (after the limiter has slowed down).
-_RETRY = (errors.RateLimitError, errors.GatewayError, errors.TimeoutError, errors.ConnectionError,
-          errors.IncompleteReply)
 _PROGRESS_ROWS = 10
 
 _lock = threading.Lock()
@@ -58,14 +56,19 @@ def clear_cache() -> None:
 
 def run(data, prompt, *, model: str | None = None, schema=None, system: str | None = None,
         think: bool | None = None, concurrency: int | None = None, rpm: int | None = None,
-        tpm: int | None = None, retries: int = 2, cache: bool = True, confirm: bool = False,
+        tpm: int | None = None, retries: int | None = None, cache: bool = True, confirm: bool = False,
         progress: bool | None = None, **params):
     """``map()`` over a pandas DataFrame, a Series or a list (see :func:`jupyter_llm.map`)."""
+    session = current()
+    options = take_options(params)
+    # One number bounds a row's attempts: map's own, else max_retries (this call's, else the
+    # session's). The transport does not retry rows on top of it.
+    retries = retries if retries is not None else options.pop("max_retries", session.max_retries)
+    options.pop("max_retries", None)
     for name, value in (("retries", retries), ("rpm", rpm), ("tpm", tpm)):
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
             raise errors.ConfigError(f"{name} must be a whole number, 0 or more, not {value!r}.")
-    session = current()
-    client = Client(session, **take_options(params))
+    client = Client(session, max_retries=0, **options)
     batch = call_log.new_id()
     template = build(session, catalog(session), [], model=model, think=think, batch=batch, **params)
     job = _Job(data, prompt, template, client, system=system, spec=as_schema(schema) if schema is not None else None,
@@ -149,6 +152,7 @@ class _Job:
                 first[self.keys[i]] = i
                 self.pending.append(i)
         self.interrupted = False
+        self.policy = RowPolicy(0)
         self.summary = ""
         self.usage, self._count = batch_counter()
 
@@ -174,7 +178,8 @@ class _Job:
         if not self.pending:
             return self._report()
         own = Limiter(lambda: (None, rpm, tpm)) if rpm or tpm else None
-        stop = threading.Event()
+        self.policy = RowPolicy(retries)
+        stop = self.policy.stop
         bar = _bar(len(self.prompts), self.from_cache, progress)
         pool = ThreadPoolExecutor(max_workers=min(concurrency, len(self.pending)),
                                   thread_name_prefix="jupyter-llm-map")
@@ -183,12 +188,12 @@ class _Job:
         finished: queue.SimpleQueue = queue.SimpleQueue()
         futures = {}
         for i in self.pending:
-            future = pool.submit(self._row, i, own, retries, stop)
+            future = pool.submit(self._row, i, own)
             futures[future] = i
             future.add_done_callback(finished.put)
         left = len(futures)
         try:
-            while left:
+            while left and self.policy.down is None:
                 try:
                     future = finished.get(timeout=0.25)
                 except queue.Empty:
@@ -210,9 +215,12 @@ class _Job:
             if bar is not None:
                 bar.close()
             self._report()
+        if self.policy.down is not None:
+            raise errors.ConnectionError(f"map() stopped: the gateway cannot be reached ({self.policy.down}). "
+                                         f"{self.summary.removeprefix('map: ')}")
 
-    def _row(self, i: int, own, retries: int, stop: threading.Event) -> None:
-        attempt = 0
+    def _row(self, i: int, own) -> None:
+        attempt, stop = 0, self.policy.stop
         while not stop.is_set():
             template, system = self._request
             request = replace(template, messages=build_messages(self.prompts[i], system=system))
@@ -230,11 +238,11 @@ class _Job:
                 if refused and self.spec is not None and "response_format" in template.params:
                     self._ask_in_prompt()
                     continue
-                if isinstance(exc, _RETRY) and attempt < retries:
-                    time.sleep(exc.retry_after if getattr(exc, "retry_after", None) else 0.5 * 2 ** attempt)
+                if self.policy.failed(exc, attempt):
                     attempt += 1
                     continue
-                return self._fail(i, type(exc).__name__, str(exc))
+                return self._fail(i, type(exc).__name__, str(exc) + attempts(attempt + 1))
+            self.policy.succeeded()
             self._count(self.model, reply.usage, False)
             if own is not None and reply.usage is not None:
                 own.add_tokens(reply.usage.completion_tokens)
@@ -280,7 +288,10 @@ class _Job:
             parts.append(f"{len(self.errors):,} failed ({why}; first: {first}). Reasons per row in "
                          f"result.attrs['errors']; re-run to retry only those rows")
         missing = n - answered - len(self.errors)
-        if self.interrupted or missing:
+        if self.policy.down is not None and missing:
+            parts.append(f"{missing:,} not sent ({self.policy.stop_after} connection failures in a row): re-run "
+                         f"the same call once the gateway is back to send only those")
+        elif self.interrupted or missing:
             parts.append(f"{missing:,} not done (interrupted): re-run the same call to send only those")
         self.summary = "map: " + "; ".join(parts) + "."
         set_last_batch(self.usage, self.summary)

@@ -12,8 +12,10 @@ money and hours of work. For confidential data, set ``cache = "memory"`` (or ``"
 together with ``log_content = false``. The first use says where the cache is and how to
 change it.
 
-While a cassette replays, it answers, never the cache. While one records, the disk is not
-used: what it records must come from the gateway, not from an earlier kernel.
+While a cassette records or replays, the disk is not used and the memory cache holds only
+what was answered under that cassette: a recording must come from the gateway, not from an
+earlier kernel, and a replay must do exactly what the recording did (a re-run cell that
+was answered from the cache while recording is answered from the cache again).
 """
 from __future__ import annotations
 
@@ -34,15 +36,20 @@ _lock = threading.Lock()
 _memory_vectors: dict[bytes, np.ndarray] = {}
 _memory_rows: dict[str, object] = {}
 _announced = False
+_owner = None  # the cassette the memory cache was filled under (None: no cassette)
 _BATCH = 500  # keys per SELECT: under SQLite's limit on bound parameters
 
 
 def mode() -> str:
     """Where this call's cache lives now: ``disk``, ``memory`` or ``off``."""
+    global _owner
     session = current()
     tape = active(session)
-    if tape is not None and tape.replaying:
-        return "off"  # the cassette answers, never the cache
+    if tape is not _owner:
+        with _lock:
+            _memory_rows.clear()
+            _memory_vectors.clear()
+            _owner = tape
     if session.cache == "disk" and tape is not None:
         return "memory"
     return session.cache

@@ -10,7 +10,7 @@ import functools
 import json
 from html import escape
 
-from ..core.markdown import safe_markdown
+from ..core.markdown import image_allowed, safe_markdown, strip_controls
 
 _SMALL = "color: grey; font-size: 0.85em"
 #: Characters of a reply kept whole in the ``text/plain`` fallback.
@@ -30,13 +30,25 @@ def _markdown():
         tokens[idx].attrSet("rel", "noopener")
         return self.renderToken(tokens, idx, options, env)
 
+    def image(self, tokens, idx, options, env):
+        token = tokens[idx]
+        src = token.attrGet("src") or ""
+        if image_allowed(src):
+            return self.image(tokens, idx, options, env)
+        # A remote image is a link: loading it would send a request the model chose.
+        label = self.renderInlineAsText(token.children or [], options, env) or src
+        return (f'<a href="{escape(src)}" target="_blank" rel="noopener noreferrer">'
+                f'{escape(label)}</a>')
+
     md.add_render_rule("link_open", link_open)
+    md.add_render_rule("image", image)
     return md
 
 
 def render_markdown(text: str) -> str:
-    """HTML for ``text`` (CommonMark, tables, strikethrough; raw HTML escaped)."""
-    return _markdown().render(text)
+    """HTML for ``text`` (CommonMark, tables, strikethrough; raw HTML escaped; remote images
+    as links unless the session allows them; terminal escape sequences removed)."""
+    return _markdown().render(strip_controls(text))
 
 
 def reasoning_header(chars: int, seconds: float | None, *, thinking: bool = False) -> str:
@@ -68,8 +80,10 @@ def plain_preview(text: str, limit: int = PLAIN_LIMIT) -> str:
     """``text`` for ``text/plain``: whole when short, else its start and what was left out.
 
     Front ends show the rich form; a second full copy in plain text would double what
-    every long reply costs to send and to save, for readers that never show it.
+    every long reply costs to send and to save, for readers that never show it. Terminal
+    front ends act on escape sequences in ``text/plain``: they are removed.
     """
+    text = strip_controls(text)
     if len(text) <= limit:
         return text
     cut = text.rfind("\n", 0, limit)

@@ -45,6 +45,7 @@ DEFAULTS: dict[str, Any] = {
     "latency": "0",
     "max_concurrency": 0,
     # Faults.
+    "echo_key": False,  # error messages quote the caller's token, as some gateways' quota errors do
     "fault": None,
     "fault_times": None,
     "retry_after": 1,
@@ -66,7 +67,7 @@ _CHOICES = {
 _INTS = {"context", "dims", "answer_tokens", "reasoning_tokens", "chunk_tokens", "calls", "tool_rounds",
          "max_concurrency", "fault_times", "cut_after"}
 _FLOATS = {"rate", "delay", "retry_after"}
-_BOOLS = {"vision", "thinking_switch", "bad_args", "max_model_len", "structured"}
+_BOOLS = {"vision", "thinking_switch", "bad_args", "max_model_len", "structured", "echo_key"}
 _NULLABLE = {"answer_tokens", "reasoning_tokens", "finish_reason", "fault", "fault_times", "root"}
 
 _A, _B = "A", "B"

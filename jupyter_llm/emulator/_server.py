@@ -180,7 +180,7 @@ class _Handler(BaseHTTPRequestHandler):
         send = self.wfile.write
         write = (lambda data: send(b"%X\r\n%b\r\n" % (len(data), data))) if chunked else send
         start, tokens = time.monotonic(), 0
-        for data, count in _wire.stream(reply, fault):
+        for data, count in _wire.stream(reply, fault, self._echo(reply.settings)):
             if data is _wire.ABORT:
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
@@ -210,6 +210,7 @@ class _Handler(BaseHTTPRequestHandler):
             form, key = "bearer", rest.strip()
         else:
             form, key = ("raw" if authorization else "none"), authorization
+        self._key = key
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
@@ -260,6 +261,11 @@ class _Handler(BaseHTTPRequestHandler):
             raise _gateways.bad_key(missing=False)
         return keys[key]
 
+    def _echo(self, settings: dict) -> str:
+        """The caller's token as a gateway's quota error quotes it: whole, then cut and masked."""
+        key = getattr(self, "_key", "")
+        return f" (token {key}; {key[:16]}****)" if settings["echo_key"] and key else ""
+
     def _settings(self, name: str | None) -> dict:
         header = "; ".join(_header_text(v) for v in self.headers.get_all("X-Emulator") or [])
         try:
@@ -288,6 +294,7 @@ class _Handler(BaseHTTPRequestHandler):
                 fault = None
             error = fault_error(fault, name, s["retry_after"]) if fault else None
             if error:
+                error.message += self._echo(s)
                 return self.send_error_reply(error, s["error_shape"], fault)
             if fault == "slow" and state.stopping.wait(s["delay"]):
                 return

@@ -114,8 +114,11 @@ def _usage_line(reply: Reply) -> bytes:
             f'"usage":{_dumps(_usage(reply))}}}\n\n').encode()
 
 
-def stream(reply: Reply, fault: str | None) -> Iterator[tuple[bytes | None, int]]:
-    """SSE lines and the tokens each carries; ``(ABORT, 0)`` means drop the connection."""
+def stream(reply: Reply, fault: str | None, echo: str = "") -> Iterator[tuple[bytes | None, int]]:
+    """SSE lines and the tokens each carries; ``(ABORT, 0)`` means drop the connection.
+
+    ``echo`` is appended to the message of an error chunk (the caller's token, quoted).
+    """
     if reply.extra or reply.top_logprobs is not None or reply.stop_reason:
         # Several choices interleave one chunk each, as servers send them.
         streams = [_choice_lines(r, i) for i, r in enumerate([reply, *reply.extra])]
@@ -152,7 +155,7 @@ def stream(reply: Reply, fault: str | None) -> Iterator[tuple[bytes | None, int]
     for i, (delta, tokens) in enumerate(deltas):
         if cut_at is not None and sent >= cut_at:
             if fault != "malformed":
-                yield from _end_early(fault)
+                yield from _end_early(fault, echo)
                 return
             yield broken, 0  # one broken line, then carry on
             cut_at = None
@@ -161,7 +164,7 @@ def stream(reply: Reply, fault: str | None) -> Iterator[tuple[bytes | None, int]
         sent += tokens
     if cut_at is not None:  # a reply shorter than cut_after
         if fault != "malformed":
-            yield from _end_early(fault)
+            yield from _end_early(fault, echo)
             return
         yield broken, 0
     if separate:
@@ -171,10 +174,10 @@ def stream(reply: Reply, fault: str | None) -> Iterator[tuple[bytes | None, int]
     yield _DONE, 0
 
 
-def _end_early(fault: str | None) -> Iterator[tuple[bytes | None, int]]:
+def _end_early(fault: str | None, echo: str = "") -> Iterator[tuple[bytes | None, int]]:
     if fault == "error-chunk":
         error = {"error": {"message": "Internal server error: the engine stopped while generating "
-                           "this reply.", "type": "internal_error", "code": 500}}
+                           "this reply." + echo, "type": "internal_error", "code": 500}}
         yield f"data: {_dumps(error)}\n\n".encode(), 0
         yield _DONE, 0
     elif fault == "cut-done":

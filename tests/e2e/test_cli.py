@@ -45,6 +45,13 @@ def test_record_a_notebook_then_replay_it_under_strict_nbval(emulator, tmp_path)
     assert TEST_KEY not in text and MIDDLE not in text
     assert {json.loads(line).get("kind") for line in text.splitlines()} >= {"chat", "models", "embeddings", "rerank"}
 
+    # Recorded again with the same answers: not one line of the cassette changes.
+    again = subprocess.run([str(script), "record", str(notebook)], capture_output=True, text=True, timeout=300,
+                           env=dict(base, JUPYTER_LLM_BASE_URL=emulator.url, JUPYTER_LLM_API_KEY=TEST_KEY))
+    assert again.returncode == 0, again.stderr
+    assert tape.read_text(encoding="utf-8") == text
+    assert not list(tmp_path.glob(".jupyter-llm-record-*")), "the recording's folder is cleaned up"
+
     # Replay: the gateway is unreachable, the outputs must be the saved ones exactly.
     replay = dict(base, JUPYTER_LLM_BASE_URL=closed_url(), JUPYTER_LLM_API_KEY=TEST_KEY,
                   JUPYTER_LLM_CASSETTE=str(tape), JUPYTER_LLM_CASSETTE_MODE="replay")

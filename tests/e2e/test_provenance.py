@@ -201,7 +201,7 @@ def test_a_replaying_cassette_answers_never_the_cache(kernel_env, emulator, tmp_
         k.run("jupyter_llm.map(['a'], 'Echo: {}', model=%r, progress=False)" % MODEL)  # cached on disk
         k.run(f"%llm_cassette {tape} --mode record")
         k.run("jupyter_llm.map(['a'], 'Echo: {}', model=%r, progress=False)" % MODEL)
-        assert '"kind": "chat"' in tape.read_text(encoding="utf-8"), "recorded from the gateway, not the cache"
+        assert '"kind":"chat"' in tape.read_text(encoding="utf-8"), "recorded from the gateway, not the cache"
         assert kernel_value(k, "jupyter_llm.log(1, kind='chat').source.iloc[0]") == "recorded"
         k.run(f"%llm_cassette {tape} --mode replay")
         k.run("jupyter_llm.map(['a'], 'Echo: {}', model=%r, progress=False)" % MODEL)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from fault_matrix import MODEL, ROWS
-from support import TEST_KEY, closed_port
+from support import OTHER_KEY, TEST_KEY, Kernel, closed_port, kernel_environment
 
 import jupyter_llm
 from jupyter_llm import errors
@@ -31,8 +31,9 @@ ROOT = Path(__file__).resolve().parents[2]
 MIDDLE = "JLLM-0123456789"  # the key's middle part: catches a key cut or re-wrapped
 
 
-def assert_clean(where: str, text: str) -> None:
-    assert TEST_KEY not in text and MIDDLE not in text, f"the key leaked into {where}"
+def assert_clean(where: str, text: str, key: str = TEST_KEY) -> None:
+    for piece in (key, MIDDLE, key[:10], key[-10:], key[:16]):
+        assert piece not in text, f"the key leaked into {where} ({piece!r})"
 
 
 def everything_about(obj) -> str:
@@ -168,3 +169,61 @@ def test_notebook_run_and_saved_file_leak_nothing(emulator, tmp_path):
     assert_clean("the saved notebook", saved.read_text(encoding="utf-8"))
     assert_clean("the emulator's request log", json.dumps(emulator.requests, ensure_ascii=False))
     assert "hidden>" in "".join(verbose.traceback), "it printed the local holding the keys, masked"
+
+
+@pytest.mark.parametrize("key", [TEST_KEY, OTHER_KEY], ids=["sk-key", "other-format"])
+def test_server_text_quoting_the_key_is_hidden_whole_or_cut(llm, emulator, key):
+    """Some gateways quote the caller's token in quota errors, whole or cut and masked: the
+    emulator's echo_key does both, in error bodies and in an error chunk mid-stream."""
+    llm.api_key, llm.max_retries = key, 0
+    caught = []
+    for fault in ("401", "403", "500", "502", "error-chunk"):
+        llm.extra_headers = {"X-Emulator": f"fault={fault}; echo_key=true; cut_after=3"}
+        with pytest.raises(errors.LLMError) as error:
+            jupyter_llm.ask("hi", model=MODEL, display=False)
+        caught.append(error.value)
+    for error in caught:
+        assert_clean(type(error).__name__, everything_about(error), key)
+    assert {type(e) for e in caught} >= {errors.AuthenticationError, errors.GatewayError}
+    assert all("[key hidden]" in str(e) for e in caught), "the server's words are kept, less the key"
+    assert caught[-1].reply is not None and caught[-1].reply.content, "the partial reply is kept"
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("key", [TEST_KEY, OTHER_KEY], ids=["sk-key", "other-format"])
+def test_verbose_tracebacks_and_the_debug_switch_show_no_key(emulator, tmp_path, key):
+    """%xmode Verbose prints every frame's locals; JUPYTER_LLM_DEBUG=1 shows full tracebacks.
+    An int header value or a key outside ASCII used to fail deep in the HTTP layer, whose frames
+    hold ``{'Authorization': 'Bearer KEY'}``; a key read from a file kept its newline."""
+    files = {"key": f"  {key}\n", "accent": f"{key}é", "split": f"{key[:8]}\n{key[8:]}"}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    kernel = Kernel(kernel_environment(emulator.url, tmp_path / "config.toml"))
+    seen: list[str] = []
+    try:
+        ask = "jupyter_llm.ask('hi', model='qwen3-32b', display=False, max_retries=1)"
+        use = "jupyter_llm.session.api_key = pathlib.Path({!r}).read_text()\n".format
+        result = kernel.run(f"import os, pathlib, jupyter_llm, jupyter_llm.magics\n{use(str(tmp_path / 'key'))}"
+                            f"reply = {ask}\nprint(reply.complete, len(jupyter_llm.session.api_key))")
+        seen.append(result.text())
+        assert result.error is None and f"True {len(key)}" in result.text(), "a key with whitespace is stripped"
+        kernel.run("jupyter_llm.magics.unregister(get_ipython())\n%xmode Verbose")
+        cells = [
+            f"jupyter_llm.session.extra_headers = {{'X-Priority': 5}}\n{ask}",
+            f"jupyter_llm.session.extra_headers = {{}}\n{ask[:-1]}, extra_headers={{'X-Priority': 5}})",
+            use(str(tmp_path / "accent")) + ask,
+            use(str(tmp_path / "split")) + ask,
+        ]
+        debug = ["%load_ext jupyter_llm\nos.environ['JUPYTER_LLM_DEBUG'] = '1'", cells[1], cells[2]]
+        failed = []
+        for code in cells + debug:
+            result = kernel.run(code)
+            seen.append(result.text())
+            failed.append(result.error)
+        names = [e["ename"] for e in failed if e]
+        assert names == ["ConfigError"] * 6, names
+        assert any(len(e["traceback"]) > 3 for e in failed if e), "a verbose traceback ran"
+    finally:
+        kernel.shutdown()
+    for text in seen:
+        assert_clean("a kernel's output", text, key)

@@ -215,3 +215,18 @@ def test_max_concurrency_answers_429_beyond_the_limit(em):
         thread.join()
     assert sorted(statuses) == [200, 200, 429, 429]
     assert sorted(retry_after, key=str)[:2] == ["1", "1"]
+
+
+def test_echo_key_quotes_the_callers_token_in_error_bodies_and_error_chunks(em):
+    """Some gateways quote the token in quota errors, whole and cut: the client must hide both."""
+    with pytest.raises(openai.PermissionDeniedError) as refused:
+        client(em, "fault=403; echo_key=true").chat.completions.create(model="qwen72b-int8", messages=ASK)
+    assert f"(token {KEY}; {KEY[:16]}****)" in refused.value.message
+    with pytest.raises(openai.APIError) as mid_stream:
+        for _ in client(em, "fault=error-chunk; cut_after=3; echo_key=true").chat.completions.create(
+                model="qwen72b-int8", messages=ASK, stream=True):
+            pass
+    assert KEY in str(mid_stream.value)
+    with pytest.raises(openai.PermissionDeniedError) as plain:
+        client(em, "fault=403").chat.completions.create(model="qwen72b-int8", messages=ASK)
+    assert KEY[:12] not in plain.value.message, "without echo_key the emulator never repeats a key"

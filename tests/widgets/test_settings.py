@@ -35,7 +35,7 @@ def test_llm_config_without_arguments_is_the_panel_and_its_changes_reach_llm(k, 
     k.run("%llm_config temperature=0.9")
     assert value(k, "panel.fields['temperature'].value") == "0.9"
     k.run("panel.fields['timeout'].value = 'soon'")
-    assert "timeout must be a number" in value(k, "panel.status.value")
+    assert "timeout takes a number" in value(k, "panel.status.value")
     assert value(k, "[panel.fields['timeout'].value, jupyter_llm.session.timeout]") == ["120", 120.0]
 
 

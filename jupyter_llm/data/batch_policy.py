@@ -1,0 +1,63 @@
+"""When a batch row is tried again, and when the whole batch stops because the gateway is gone.
+
+A row's attempts are bounded by one number (``map(retries=)``, else the session's
+``max_retries``): the transport does not retry batch rows on its own, so ten rows against a
+failing server make ten times ``retries + 1`` requests, and the reason a row gives says how
+many it took. A few connection failures in a row mean the gateway is down: the batch stops
+at once, and the rows not yet sent stay unsent for a re-run to send.
+"""
+from __future__ import annotations
+
+import threading
+
+from .. import errors
+from ..core import limiter
+
+#: Failures worth another try for the same row (after the limiter has slowed down).
+RETRY = (errors.RateLimitError, errors.GatewayError, errors.TimeoutError, errors.ConnectionError,
+         errors.IncompleteReply)
+#: Connection failures in a row, across the batch's rows, that stop the batch.
+STOP_AFTER = 3
+_BACKOFF_CAP = 8.0
+
+
+class RowPolicy:
+    """Shared by the rows of one batch: bounds their attempts, watches the gateway's failures,
+    and holds the batch's stop signal (a wait between attempts ends when it is set)."""
+
+    def __init__(self, retries: int, stop_after: int = STOP_AFTER):
+        self.retries = retries
+        self.stop_after = stop_after
+        self.stop = threading.Event()
+        self._lock = threading.Lock()
+        self._refused = 0
+        self.down: str | None = None   # why the batch gave up on the gateway, once it has
+
+    def succeeded(self) -> None:
+        """A row got an answer: the gateway is up."""
+        with self._lock:
+            self._refused = 0
+
+    def failed(self, exc: errors.LLMError, attempt: int) -> bool:
+        """After attempt number ``attempt`` (0 first) failed with ``exc``: True to try the row
+        again (the wait is over), False to give it up. When this failure makes the gateway look
+        gone, the batch stops (``down`` says why) and every row gives up."""
+        with self._lock:
+            if isinstance(exc, errors.ConnectionError):
+                self._refused += 1
+                if self._refused >= self.stop_after and self.down is None:
+                    self.down = str(exc)
+                    self.stop.set()
+            else:
+                self._refused = 0
+        if self.stop.is_set() or not isinstance(exc, RETRY) or attempt >= self.retries:
+            return False
+        wait = getattr(exc, "retry_after", None) or min(_BACKOFF_CAP, 0.5 * 2 ** attempt)
+        # Through the shared limiter: a 429 slows every request of the session, not this row alone.
+        limiter.shared().backoff(wait, self.stop.wait, rate_limited=isinstance(exc, errors.RateLimitError))
+        return not self.stop.is_set()
+
+
+def attempts(n: int) -> str:
+    """`` (after 3 attempts)`` for a row's reason (nothing after one attempt)."""
+    return f" (after {n} attempts)" if n > 1 else ""
