@@ -45,13 +45,26 @@ class CellResult:
         return errors[0] if errors else None
 
     def text(self) -> str:
-        """Every string the front end was sent for this cell, joined (for searching)."""
-        import json
-
+        """Every string the front end was sent for this cell, joined (for searching); the live
+        view's compressed operations are inflated first, as its front end does."""
+        views: dict[str, LiveDom] = {}
+        parts = []
         # execute_input only echoes the code that was typed; everything else is ours.
-        return "\n".join(
-            json.dumps(m["content"], ensure_ascii=False) for m in self.messages if m["msg_type"] != "execute_input"
-        )
+        for m in self.messages:
+            if m["msg_type"] == "execute_input":
+                continue
+            comm = m["content"].get("comm_id") if m["msg_type"] == "comm_msg" else None
+            ops = views.setdefault(comm, LiveDom()).feed(m) if comm else []
+            parts.append(json.dumps(ops or m["content"], ensure_ascii=False))
+        return "\n".join(parts)
+
+    def live_strings(self) -> list[str]:
+        """Every HTML string the live view was sent, inflated."""
+        views: dict[str, LiveDom] = {}
+        for m in self.messages:
+            if m["msg_type"] == "comm_msg":
+                views.setdefault(m["content"]["comm_id"], LiveDom()).feed(m)
+        return [text for dom in views.values() for text in dom.strings()]
 
 
 class Kernel:
