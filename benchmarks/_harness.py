@@ -35,9 +35,10 @@ OUTPUT_TYPES = {"display_data", "update_display_data", "execute_result", "stream
 UPDATE_TYPES = {"update_display_data", "comm_msg"}
 
 
-def emulator_header(answer: int, reasoning: int, rate: float = 0, mode: str = "reasoning_content") -> dict:
+def emulator_header(answer: int, reasoning: int, rate: float = 0, mode: str = "reasoning_content",
+                    shape: str = "mixed") -> dict:
     """The per-request emulator settings for a reply of ``reasoning`` + ``answer`` tokens."""
-    value = f"answer_tokens={answer}; reasoning_tokens={reasoning}; rate={rate:g}; reasoning={mode}"
+    value = f"answer_tokens={answer}; reasoning_tokens={reasoning}; rate={rate:g}; reasoning={mode}; shape={shape}"
     return {"X-Emulator": value}
 
 

@@ -56,13 +56,26 @@ class CellResult:
         return errors[0] if errors else None
 
     def text(self) -> str:
-        """Every string the front end was sent for this cell, joined (for searching)."""
-        import json
-
+        """Every string the front end was sent for this cell, joined (for searching); the live
+        view's compressed operations are inflated first, as its front end does."""
+        views: dict[str, LiveDom] = {}
+        parts = []
         # execute_input only echoes the code that was typed; everything else is ours.
-        return "\n".join(
-            json.dumps(m["content"], ensure_ascii=False) for m in self.messages if m["msg_type"] != "execute_input"
-        )
+        for m in self.messages:
+            if m["msg_type"] == "execute_input":
+                continue
+            comm = m["content"].get("comm_id") if m["msg_type"] == "comm_msg" else None
+            ops = views.setdefault(comm, LiveDom()).feed(m) if comm else []
+            parts.append(json.dumps(ops or m["content"], ensure_ascii=False))
+        return "\n".join(parts)
+
+    def live_strings(self) -> list[str]:
+        """Every HTML string the live view was sent, inflated."""
+        views: dict[str, LiveDom] = {}
+        for m in self.messages:
+            if m["msg_type"] == "comm_msg":
+                views.setdefault(m["content"]["comm_id"], LiveDom()).feed(m)
+        return [text for dom in views.values() for text in dom.strings()]
 
 
 class Kernel:
@@ -141,3 +154,73 @@ def raw_html(markdown: str) -> bool:
 
     allowed = MarkdownIt("commonmark", {"html": True}).render(markdown)
     return allowed != MarkdownIt("commonmark", {"html": False}).render(markdown)
+
+
+class LiveDom:
+    """What the live view's front end shows, rebuilt from its messages as ``live.js`` does.
+
+    ``feed(msg)`` takes every comm message of the cell; the custom ones carry a deflate
+    stream of operations, inflated here in order. Each column is kept as HTML: finished
+    blocks, then the block in progress (its start, the pieces appended, the unfinished end).
+    """
+
+    def __init__(self):
+        import zlib
+
+        self._inflate = zlib.decompressobj()
+        self.ops: list[list] = []
+        self.columns = {"r": self._column(), "a": self._column()}
+        self.header: tuple | None = None
+        self.extras = {"tools": "", "notes": ""}
+        self.raw_bytes = 0
+
+    @staticmethod
+    def _column() -> dict:
+        return {"blocks": [], "tail": "", "pieces": [], "partial": ""}
+
+    def feed(self, msg: dict) -> list[list]:
+        data = msg["content"].get("data", {})
+        if msg["msg_type"] != "comm_msg" or data.get("method") != "custom":
+            return []
+        raw = self._inflate.decompress(bytes(msg["buffers"][0]))
+        assert len(raw) == data["content"]["z"], "a message must inflate whole: the stream is flushed per message"
+        self.raw_bytes += len(raw)
+        ops = json.loads(raw)
+        for op in ops:
+            self._apply(op)
+        self.ops += ops
+        return ops
+
+    def _apply(self, op: list) -> None:
+        target, *args = op
+        if target == "h":
+            title = args[0] if args[0] is not None else (self.header or (None,))[0]
+            self.header = (title, args[1])
+            return
+        if target == "x":
+            self.extras[args[0]] = args[1]
+            return
+        if target == "z":
+            self.columns = {"r": self._column(), "a": self._column()}
+            return
+        col, code = self.columns[target], args[0]
+        if code == "b":
+            col["blocks"].append(args[1])
+        elif code in "tg":
+            col.update(tail=args[1], pieces=[], partial="")
+        elif code == "+":
+            col["pieces"].append(args[1])
+        elif code == "p":
+            col["partial"] = args[1]
+        elif code == "s":
+            shown = args[1] if args[1] is not None else col["tail"] + "".join(col["pieces"])
+            col["blocks"].append(shown)
+            col.update(tail="", pieces=[], partial="")
+
+    def html(self, target: str) -> str:
+        col = self.columns[target]
+        return "".join(col["blocks"]) + col["tail"] + "".join(col["pieces"]) + col["partial"]
+
+    def strings(self) -> list[str]:
+        """Every HTML string the operations carried (for searching)."""
+        return [arg for op in self.ops for arg in op[1:] if isinstance(arg, str)]

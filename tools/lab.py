@@ -42,10 +42,15 @@ def _free_port() -> int:
 
 
 class Lab:
-    """A JupyterLab server on ``root``; ``with Lab(root, env) as lab: page.goto(lab.url("tree/x.ipynb"))``."""
+    """A JupyterLab server on ``root``; ``with Lab(root, env) as lab: page.goto(lab.url("tree/x.ipynb"))``.
 
-    def __init__(self, root: Path, env: dict[str, str] | None = None, token: str = "browser-test"):
+    ``app="notebook"`` starts Jupyter Notebook 7 instead (``lab.url("notebooks/x.ipynb")``).
+    """
+
+    def __init__(self, root: Path, env: dict[str, str] | None = None, token: str = "browser-test",
+                 app: str = "jupyterlab"):
         self.root = Path(root)
+        self.app = app
         self.env = dict(os.environ if env is None else env)
         self.token = token
         self.port = _free_port()
@@ -55,6 +60,8 @@ class Lab:
 
     def url(self, path: str = "") -> str:
         """``lab/PATH`` with the token, and ``reset`` so no earlier layout is restored."""
+        if self.app == "notebook":
+            return f"http://127.0.0.1:{self.port}/{path}?token={self.token}"
         return f"http://127.0.0.1:{self.port}/lab/{path}?token={self.token}&reset"
 
     def start(self, timeout: float = 120) -> Lab:
@@ -66,11 +73,15 @@ class Lab:
         tracker.parent.mkdir(parents=True)
         tracker.write_text('{"autoStartDefaultKernel": true}')  # no "Select Kernel" dialog
         command = [
-            sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
+            sys.executable, "-m", self.app, "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
             f"--IdentityProvider.token={self.token}", f"--notebook-dir={self.root}",
-            f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={self._home / 'workspaces'}",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         ]
+        if self.app == "jupyterlab":
+            command += [f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={self._home / 'workspaces'}",
+                        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+        else:
+            command += [f"--JupyterNotebookApp.user_settings_dir={settings}",
+                        f"--JupyterNotebookApp.workspaces_dir={self._home / 'workspaces'}"]
         if os.geteuid() == 0:
             command.append("--allow-root")
         with open(self.log, "wb") as log:

@@ -51,6 +51,11 @@ def render_markdown(text: str) -> str:
     return _markdown().render(strip_controls(text))
 
 
+def render_inline(text: str) -> str:
+    """HTML for ``text`` as the inside of a paragraph: a piece of a long one, streamed."""
+    return _markdown().renderInline(text)
+
+
 def reasoning_header(chars: int, seconds: float | None, *, thinking: bool = False) -> str:
     """``Reasoning · 1,234 chars · 3.2 s`` (``Thinking… 1,234 chars · 2.1 s`` while it lasts)."""
     parts = [f"Thinking… {chars:,} chars" if thinking else f"Reasoning · {chars:,} chars"]

@@ -1,8 +1,9 @@
 """Coalesce a stream of changes into about one update message per interval.
 
-A flush may take several messages (a new widget and the list that holds it): the next
-one then waits that many intervals, so the front end gets about 1/interval messages a
-second however they are grouped.
+A flush may take several messages (a new widget and its display): the next one then
+waits that many intervals, so the front end gets about 1/interval messages a second
+however they are grouped. A flush that took long (a big block rendered) makes the next
+wait longer too, so rendering never takes more than a fifth of the time.
 
 No timer thread: a cell that streams blocks the kernel's main thread, and output sent
 from another thread after the cell ends lands in whichever cell runs next. The caller
@@ -13,6 +14,8 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+
+_BUDGET = 5  # a flush may use a fifth of the time: the kernel keeps up with any stream
 
 
 class Throttle:
@@ -51,6 +54,8 @@ class Throttle:
         self._last = self.clock()
         self.pending = False
 
-    def cost(self, messages: int, most: int = 4) -> None:
-        """The last flush sent ``messages`` messages: wait as many intervals (``most`` at most)."""
-        self._wait = self.interval * min(max(messages, 1), most)
+    def cost(self, messages: int, seconds: float = 0.0, most: int = 4) -> None:
+        """The last flush sent ``messages`` messages in ``seconds``: wait as many intervals
+        (``most`` at most), and at least ``_BUDGET`` times as long as it took. An interval of
+        0 flushes every change, however long it takes."""
+        self._wait = self.interval and max(self.interval * min(max(messages, 1), most), seconds * _BUDGET)

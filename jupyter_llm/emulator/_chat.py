@@ -248,7 +248,7 @@ def _plan_one(body: dict, name: str, settings: dict, ident: tuple[str, int], fau
         parts += [Part("content", token) for token in _text.tokenize(_json.answer(rng, structured, prompt, fenced))]
     else:
         preface = _preface(prompt, images, results, _earlier(messages))
-        answer = _text.answer(rng, prompt, s["answer_tokens"], preface)
+        answer = _text.answer(rng, prompt, s["answer_tokens"], preface, s["shape"])
         parts += [Part("content", token) for token in answer]
     if fault == "huge":
         parts = _with_huge(parts, s["cut_after"])

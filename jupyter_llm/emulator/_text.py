@@ -162,12 +162,16 @@ _LONG_MIX = ("paragraph", "paragraph", "paragraph", "bullets", "numbered", "code
              "quote", "heading")
 
 
-def answer(rng: random.Random, prompt: str, n: int | None, preface: str = "") -> list[str]:
+def answer(rng: random.Random, prompt: str, n: int | None, preface: str = "", shape: str = "mixed") -> list[str]:
     """The Markdown answer as tokens: ``preface``, then blocks, exactly ``n`` tokens.
 
-    Without ``n`` it is a natural short answer (roughly 60 to 150 tokens).
+    Without ``n`` it is a natural short answer (roughly 60 to 150 tokens). ``shape`` ``table``
+    is one table of about ``n`` tokens, ``json-line`` one line of JSON (what a model asked for
+    data writes); both are cut at a whole row or item.
     """
     writer = _Writer(rng, topics(prompt))
+    if shape != "mixed" and n:
+        return _one_block(rng, writer, n, shape)
     if n is None:
         return _natural(rng, writer, preface, prompt)
     out = tokenize(preface)[:n]
@@ -182,6 +186,18 @@ def answer(rng: random.Random, prompt: str, n: int | None, preface: str = "") ->
         else:
             out += _filler(writer, remaining, bool(out))
     return out
+
+
+def _one_block(rng: random.Random, writer: _Writer, n: int, shape: str) -> list[str]:
+    if shape == "table":
+        out = tokenize("| Item | Value | Note |\n|---|---:|---|\n")
+        while len(out) < n:
+            out += tokenize(f"| {writer.noun()} | {rng.randint(1, 999)} | {rng.choice(_ADJS)} |\n")
+        return out
+    out = tokenize("{")
+    while len(out) < n:
+        out += tokenize(f'"{writer.noun()}_{len(out)}": [{rng.randint(1, 999)}, "{rng.choice(_ADJS)}"], ')
+    return out + tokenize('"end": true}')
 
 
 _ASKS = {"json": re.compile(r"\bjson\b", re.I), "html": re.compile(r"\bhtml\b", re.I),

@@ -23,8 +23,8 @@ SAMPLER = """(selector) => {
     const replies = document.querySelectorAll(selector);
     window.__samples.push([...replies].map(r => ({
       chars: r.innerText.length,
-      open: !!r.querySelector('.jupyter-widget-Collapse-open'),
-      accordion: !!r.querySelector('.jupyter-widget-Accordion'),
+      open: !!r.querySelector('details.jllm-live-reasoning[open]'),
+      accordion: !!r.querySelector('details.jllm-live-reasoning:not([hidden])'),
       footer: (r.querySelector('.jllm-footer') || {innerText: ''}).innerText,
     })));
   }, 25);

@@ -53,3 +53,17 @@ def test_a_forced_flush_restarts_the_interval():
     throttle.flushed()
     clock.now += 0.04
     assert not throttle.due()
+
+
+def test_a_slow_flush_slows_the_next_ones_down():
+    clock = FakeClock()
+    throttle = Throttle(0.1, clock)
+    assert throttle.due()
+    throttle.cost(1, seconds=0.3)  # rendering took 0.3 s: wait five times that
+    clock.now += 1.4
+    assert not throttle.due()
+    clock.now += 0.11
+    assert throttle.due()
+    throttle.cost(1, seconds=0.001)  # fast again: back to one interval
+    clock.now += 0.101
+    assert throttle.due()

@@ -223,9 +223,10 @@ def test_model_written_html_never_reaches_the_page_live(kk, emulator):
     assert "<script>alert(1)</script>" in value(kk, "hostile.content"), "the model did write it"
     front_end = [m for m in result.messages
                  if m["msg_type"] in ("display_data", "update_display_data", "comm_open", "comm_msg")]
-    live = [m["content"]["data"]["state"].get("value", "") for m in front_end if m["msg_type"].startswith("comm")
-            and "state" in m["content"]["data"]]
+    live = result.live_strings()
     assert any("alert(1)" in text for text in live), "the live widget view showed the reply"
+    for text in live:
+        assert not LIVE_TAG.search(text), text[:200]
 
     def rich_strings(node, key=None):
         if isinstance(node, dict):

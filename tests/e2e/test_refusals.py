@@ -78,10 +78,13 @@ def test_a_busy_gateway_is_retried_through_ask(llm, emulator, header):
 
 @pytest.mark.parametrize("fault", ["busy", "saturated", "litellm-429"])
 def test_a_busy_gateway_slows_map_but_loses_no_row(llm, emulator, fault):
-    llm.extra_headers = {"X-Emulator": f"fault={fault}; fault_times=3"}
+    # Two refusals in all, fewer than one row's three attempts: whichever rows they hit, each
+    # row must end answered (three would let one unlucky row spend all its attempts).
+    llm.extra_headers = {"X-Emulator": f"fault={fault}; fault_times=2"}
     rows = pd.Series([f"review {i}" for i in range(6)])
     out = jupyter_llm.map(rows, "Summarise: {}", model=MODEL, concurrency=2, progress=False)
     assert out.notna().all() and not out.attrs["errors"]
+    assert sum(chats(emulator, f"Summarise: review {i}") for i in range(6)) == 6 + 2, "each refused row was sent again"
 
 
 def test_a_gateway_that_stays_busy_ends_in_a_rate_limit_error_after_the_retries(llm, emulator):

@@ -1,8 +1,9 @@
 """ReplyRenderer in a real ipykernel: what reaches the front end, how much, how often.
 
 Every iopub message of the cell is captured (display, update, comm open/msg/close) and
-measured: bytes must grow linearly with the reply and updates stay near 20 per second;
-the naive approach (re-display the whole Markdown every 50 ms) is measured alongside.
+measured: bytes must grow linearly with the reply and updates stay at 10 a second or
+fewer; the naive approach (re-display the whole Markdown every 50 ms) is measured
+alongside. The live view's messages are inflated and applied as its front end does.
 """
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from support import Kernel, raw_html
+from support import Kernel, LiveDom, raw_html
 from jupyter_llm.core.markdown import safe_markdown
-from jupyter_llm.display.html import plain_preview
+from jupyter_llm.display.html import plain_preview, render_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -160,6 +161,9 @@ class Run:
         self.end = ends[0] if ends else len(self.messages)
         self.live = self.messages[: self.end]
         self.final = self.messages[self.end :]
+        self.dom = LiveDom()
+        for m in self.live:
+            self.dom.feed(m)
         stdout = "".join(m["content"]["text"] for m in result.messages if m["msg_type"] == "stream")
         found = re.search(r"SUMMARY (.*)", stdout)
         self.summary = json.loads(found.group(1)) if found else None
@@ -201,28 +205,12 @@ class Run:
         return early / len("".join(tokens[:half]).encode()), late / len("".join(tokens[half:]).encode())
 
     def value_updates(self):
-        return [m for m in self.live if m["msg_type"] == "comm_msg" and "value" in _state(m)]
-
-    def widget_states(self, model_name: str):
-        """Every state a ``model_name`` widget was opened with or updated to, in order."""
-        ids = {
-            m["content"]["comm_id"]
-            for m in self.live
-            if m["msg_type"] == "comm_open" and m["content"]["data"]["state"].get("_model_name") == model_name
-        }
-        return [
-            m["content"]["data"]["state"]
-            for m in self.live
-            if m["msg_type"] in ("comm_open", "comm_msg") and m["content"]["comm_id"] in ids
-            and "state" in m["content"]["data"]
-        ]
+        return [m for m in self.live if m["msg_type"] == "comm_msg"]
 
     def report(self, label: str, naive: Run | None = None) -> str:
         kinds = {}
         for m in self.live:
             kind = m["msg_type"]
-            if kind == "comm_msg":
-                kind += ":" + ",".join(sorted(_state(m)))
             count, total = kinds.get(kind, (0, 0))
             kinds[kind] = (count + 1, total + size(m))
         seconds = max(self.seconds(), 1e-9)
@@ -233,8 +221,7 @@ class Run:
             f"{label}: reply {self.reply_bytes:,} B; sent {self.bytes:,} B = {ratio:.2f}x "
             f"(live view {live:.2f}x, final outputs {ratio - live:.2f}x); "
             f"streaming {seconds:.2f} s, {updates} updates = {updates / seconds:.1f}/s "
-            f"(busiest second {self.busiest_second()}, "
-            f"HTML value updates {len(self.value_updates()) / seconds:.1f}/s); {kinds}"
+            f"(busiest second {self.busiest_second()}); operations {self.dom.raw_bytes:,} B inflated; {kinds}"
         )
         if naive is not None:
             naive_ratio = naive.bytes / self.reply_bytes
@@ -264,20 +251,25 @@ def paced(live_kernel):
     return streamed, run(live_kernel, "naive", reasoning, answer, 2000)
 
 
+def _words(html_text: str) -> list[str]:
+    return re.findall(r"\w+", html.unescape(re.sub(r"<[^>]*>", " ", html_text)))
+
+
 def test_full_speed_costs_little_more_than_the_final_outputs(full_speed):
     streamed, naive = full_speed
     streamed.report("full speed", naive)
-    # The final outputs alone are ~2x (answer as Markdown and text, reasoning as HTML and text).
-    assert streamed.bytes <= 3 * streamed.reply_bytes
-    assert streamed.busiest_second() <= 30
+    # The final outputs alone are ~1.05x (answer as Markdown, reasoning as HTML, short plain texts).
+    assert streamed.live_bytes <= 0.5 * streamed.reply_bytes
+    assert streamed.bytes <= 1.7 * streamed.reply_bytes
+    assert streamed.busiest_second() <= 10
 
 
-def test_paced_stream_costs_linear_bytes_and_about_20_updates_a_second(paced):
+def test_paced_stream_costs_linear_bytes_and_at_most_10_updates_a_second(paced):
     streamed, naive = paced
     streamed.report("paced 2,000 tokens/s", naive)
     assert streamed.seconds() > 2
-    assert streamed.live_bytes <= 4 * streamed.reply_bytes
-    assert streamed.bytes <= 6.5 * streamed.reply_bytes
+    assert streamed.live_bytes <= 1.0 * streamed.reply_bytes
+    assert streamed.bytes <= 2.2 * streamed.reply_bytes
     assert naive.bytes > 4 * streamed.bytes
     # Linear: a byte of reply costs as much late in the stream as early; naive, ~3x more.
     early, late = streamed.cost_per_byte(streamed.tokens, 2000)
@@ -285,9 +277,7 @@ def test_paced_stream_costs_linear_bytes_and_about_20_updates_a_second(paced):
     print(f"  bytes sent per reply byte, 1st/2nd half: {early:.2f}/{late:.2f}; naive {naive_early:.1f}/{naive_late:.1f}")
     assert late <= 1.75 * early  # quadratic growth would make it 3x
     assert naive_late >= 2 * naive_early
-    updates = len(streamed.updates()) / streamed.seconds()
-    assert updates <= 25 and streamed.busiest_second() <= 30
-    assert len(streamed.value_updates()) / streamed.seconds() <= 21
+    assert len(streamed.updates()) / streamed.seconds() <= 10 and streamed.busiest_second() <= 10
 
 
 @pytest.mark.parametrize("which", ["full_speed", "paced"])
@@ -301,10 +291,12 @@ def test_live_view_is_one_constant_output_then_final_outputs_hold_everything(whi
     assert end["content"]["transient"]["display_id"] == live["content"]["transient"]["display_id"]
     assert end["content"]["data"] == {"text/plain": ""}
     assert not [m for m in streamed.final[1:] if m["msg_type"] == "update_display_data"]
-    # Every widget is closed once the final outputs are out.
-    opened = {m["content"]["comm_id"] for m in streamed.live if m["msg_type"] == "comm_open"}
+    # One widget for the whole reply, closed once the final outputs are out.
+    opened = [m["content"]["comm_id"] for m in streamed.live if m["msg_type"] == "comm_open"
+              and m["content"]["data"]["state"]["_model_name"] == "AnyModel"]
     closed = {m["content"]["comm_id"] for m in streamed.final if m["msg_type"] == "comm_close"}
-    assert opened == closed
+    assert len(opened) == 1 and set(opened) == closed
+    assert opened[0] == live["content"]["data"][WIDGET_VIEW]["model_id"]
 
     reasoning, answer, usage = (m["content"]["data"] for m in final)
     n = f"{len(streamed.reasoning):,}"
@@ -317,32 +309,38 @@ def test_live_view_is_one_constant_output_then_final_outputs_hold_everything(whi
     assert usage["text/html"].endswith(f">{html.escape(streamed.summary)}</div>")
 
 
+def test_the_live_view_showed_the_words_in_order_until_it_was_replaced(paced):
+    streamed, _ = paced
+    reasoning = _words(render_markdown(streamed.reasoning))
+    assert _words(streamed.dom.html("r")) == reasoning
+    # The last words may arrive after the last update: the final outputs show them. On a busy
+    # machine the slow-render budget stretches that last interval (0.4 s is a fifth of this reply).
+    shown, answer = _words(streamed.dom.html("a")), _words(render_markdown(streamed.answer))
+    assert shown == answer[: len(shown)] and len(shown) >= 0.8 * len(answer)
+
+
 def test_reasoning_panel_is_open_while_thinking_and_collapses_when_the_answer_starts(paced):
     streamed, _ = paced
-    states = streamed.widget_states("AccordionModel")
-    indexes = [s["selected_index"] for s in states if "selected_index" in s]
-    assert indexes[0] == 0 and indexes[-1] is None and indexes.count(None) == 1
-    titles = [s["titles"][0] for s in states if "titles" in s]
-    thinking = [int(re.match(r"Thinking… ([\d,]+) chars", t).group(1).replace(",", "")) 
-                for t in titles[:-1]]
+    headers = [op[1:] for op in streamed.dom.ops if op[0] == "h"]
+    opened = [expanded for _, expanded in headers]
+    assert opened[0] is True and opened[-1] is False and opened.count(False) == 1
+    titles = [title for title, _ in headers if title]
+    thinking = [int(re.match(r"Thinking… ([\d,]+) chars", t).group(1).replace(",", "")) for t in titles[:-1]]
     assert len(thinking) >= 2 and thinking == sorted(thinking), titles  # it counts up
-    collapse = next(s for s in states if s.get("selected_index", 0) is None)
-    assert collapse["titles"][0].startswith(f"Reasoning · {len(streamed.reasoning):,} chars · ")
-    assert re.fullmatch(r"Reasoning · [\d,]+ chars · \d+\.\d s", collapse["titles"][0])
+    assert titles[-1].startswith(f"Reasoning · {len(streamed.reasoning):,} chars · ")
+    assert re.fullmatch(r"Reasoning · [\d,]+ chars · \d+\.\d s", titles[-1])
 
 
-def test_live_text_is_split_into_frozen_widgets_that_never_change(paced):
+def test_finished_blocks_are_sent_once_and_the_block_in_progress_is_small(paced):
     streamed, _ = paced
-    html_ids = {
-        m["content"]["comm_id"]
-        for m in streamed.live
-        if m["msg_type"] == "comm_open" and m["content"]["data"]["state"]["_model_name"] == "HTMLModel"
-    }
-    changed = {m["content"]["comm_id"] for m in streamed.value_updates()}
-    assert len(html_ids - changed) >= 5, "finished blocks should be frozen into widgets"
-    models = [_state(m)["_model_name"] for m in streamed.live if m["msg_type"] == "comm_open"]
-    # Shared by every widget of the view (plus a hidden Layout for its style sheet).
-    assert models.count("HTMLStyleModel") == 1 and models.count("LayoutModel") == 2
+    ops = [op for op in streamed.dom.ops if op[0] in "ra"]
+    finished = sum(len(op[2]) for op in ops if op[1] in "b+")
+    whole = sum(len(op[2]) for op in ops if op[1] in "tgp")
+    rendered = len(render_markdown(streamed.reasoning)) + len(render_markdown(streamed.answer))
+    assert finished <= 1.1 * rendered
+    # The block in progress is re-sent whole only while it is small.
+    assert max(len(op[2]) for op in ops if op[1] in "tp") <= 3 * 1024
+    assert whole <= 1.5 * rendered
 
 
 SCRIPT_STREAM = """
@@ -449,11 +447,9 @@ def test_a_notice_shows_at_once_even_between_updates(live_kernel):
     assert any("Rate limited: retrying in 2 s" in value for value in values)
 
 
-def _state(msg) -> dict:
-    return msg["content"]["data"].get("state", {})
-
-
 def _values(messages) -> list[str]:
-    """Every value an HTML widget was created with or set to."""
-    widgets = [m for m in messages if m["msg_type"] in ("comm_open", "comm_msg")]
-    return [_state(m)["value"] for m in widgets if "value" in _state(m)]
+    """Every HTML string the live view was sent."""
+    dom = LiveDom()
+    for m in messages:
+        dom.feed(m)
+    return dom.strings()

@@ -55,7 +55,7 @@ def test_the_live_view_shows_a_running_card_until_the_tool_returns(kernel):
     assert kernel.run(SETUP).error is None
     result = kernel.run("%%llm -m qwen3-32b --no-think --tools get_current_weather\nWhat is the weather in Paris?")
     assert result.error is None
-    sent = result.text()
+    sent = result.text()  # in order, the live view's operations inflated
     running = sent.find("get_current_weather · running…")
     done = sent.find("get_current_weather · done · ")
     # The open card reaches the front end before the tool's result does.
