@@ -6,11 +6,12 @@ transport: the active cassette in front of HTTP.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 
 from .. import emulator, errors
 from .cassette_transport import CassetteTransport
+from .async_http import AsyncHTTPTransport
 from .config_file import Endpoint, check_headers
 from .http import HTTPTransport
 from .notes import note
@@ -21,6 +22,7 @@ from .transport import Request, Transport
 OPTIONS = ("timeout", "max_retries", "extra_headers")
 
 _http = HTTPTransport()
+_async_http = AsyncHTTPTransport()
 
 
 def http_transport() -> HTTPTransport:
@@ -53,6 +55,8 @@ class Client:
         self.max_retries = _retries(given(max_retries, session.max_retries))
         self.headers = check_headers(dict(given(extra_headers, session.extra_headers) or {}))
         self.transport = transport or CassetteTransport(_http, session)
+        #: What a coroutine's requests go through (a batch's rows, on the batch loop).
+        self.async_transport = transport or CassetteTransport(_async_http, session)
 
     def endpoint(self, model: str | None) -> Endpoint:
         """Where requests for ``model`` go; with no gateway configured, the built-in emulator."""
@@ -76,6 +80,10 @@ class Client:
     def chat(self, body: dict, *, on_notice=None) -> Iterator[dict]:
         """The chunks of one streamed chat completion; close the iterator to end the request."""
         return self.transport.handle(self.request("chat", body, on_notice=on_notice))
+
+    async def chat_async(self, body: dict) -> AsyncIterator[dict]:
+        """:meth:`chat` from a coroutine: an async iterator of chunks; ``aclose()`` it to end the request."""
+        return await self.async_transport.handle_async(self.request("chat", body))
 
     def embeddings(self, body: dict, *, on_notice=None) -> dict:
         """One ``POST /embeddings`` as the raw JSON (base64 vectors stay strings for numpy)."""

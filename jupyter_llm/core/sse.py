@@ -16,30 +16,24 @@ def chunks(response, request: Request):
     """Yield each chunk of ``response`` (an open SDK stream) as a dict, until ``[DONE]``."""
     import httpx2
 
-    data: list[str] = []
+    reader = Reader(request)
     lines = response.iter_lines()
     try:
         for line in lines:
-            if line.startswith("data:"):
-                data.append(line[6:] if line.startswith("data: ") else line[5:])
+            chunk = reader.line(line)
+            if chunk is None:
                 continue
-            if line or not data:
-                continue
-            payload, data = "\n".join(data), []
-            if payload.startswith("[DONE]"):
+            if chunk is DONE:
                 # Read the body to its end (servers end it right after [DONE]): over HTTP/1.1 a
                 # response closed half-read closes its connection, and each next request would
                 # pay a new TCP (and TLS) handshake.
                 for _ in lines:
                     pass
                 return
-            chunk = _parse(payload, request)
-            if chunk is not None:
-                yield chunk
-        if data and not data[0].startswith("[DONE]"):
-            chunk = _parse("\n".join(data), request)
-            if chunk is not None:
-                yield chunk
+            yield chunk
+        chunk = reader.end()
+        if chunk is not None:
+            yield chunk
         return
     except (httpx2.TransportError, httpx2.StreamError) as exc:
         failure = exc
@@ -47,6 +41,64 @@ def chunks(response, request: Request):
     # headers) would ride along as the error's context.
     broken, failure = _broken(failure, request), None
     raise broken[0] from broken[1]
+
+
+async def achunks(response, request: Request):
+    """:func:`chunks` for an open async SDK stream: an async iterator of chunk dicts."""
+    import httpx2
+
+    reader = Reader(request)
+    lines = response.iter_lines()
+    try:
+        async for line in lines:
+            chunk = reader.line(line)
+            if chunk is None:
+                continue
+            if chunk is DONE:
+                async for _ in lines:  # to the end, so the connection is reused (see chunks)
+                    pass
+                return
+            yield chunk
+        chunk = reader.end()
+        if chunk is not None:
+            yield chunk
+        return
+    except (httpx2.TransportError, httpx2.StreamError) as exc:
+        failure = exc
+    broken, failure = _broken(failure, request), None
+    raise broken[0] from broken[1]
+
+
+#: What :meth:`Reader.line` returns for ``data: [DONE]``.
+DONE: dict = {}
+
+
+class Reader:
+    """Event-stream lines in, chunk dicts out: the line logic shared by both readers."""
+
+    __slots__ = ("request", "_data")
+
+    def __init__(self, request: Request):
+        self.request = request
+        self._data: list[str] = []
+
+    def line(self, line: str) -> dict | None:
+        """The chunk this line completes, :data:`DONE` at the end, or None (nothing yet)."""
+        if line.startswith("data:"):
+            self._data.append(line[6:] if line.startswith("data: ") else line[5:])
+            return None
+        if line or not self._data:
+            return None
+        payload, self._data = "\n".join(self._data), []
+        if payload.startswith("[DONE]"):
+            return DONE
+        return _parse(payload, self.request)
+
+    def end(self) -> dict | None:
+        """The chunk of a last event the server did not end with a blank line."""
+        if self._data and not self._data[0].startswith("[DONE]"):
+            return _parse("\n".join(self._data), self.request)
+        return None
 
 
 def _broken(exc, request: Request) -> tuple[errors.LLMError, errors.Cause]:

@@ -249,3 +249,26 @@ def test_every_shipped_notebook_has_a_clean_cassette():
         records = [json.loads(line) for line in text.splitlines()]
         assert records[0] == {"jupyter_llm_cassette": 2} and len(records) > 1
         assert not secretish.findall(text), f"{tape.name}: {secretish.findall(text)[:3]}"
+
+
+def test_a_batch_records_its_rows_with_their_pace_and_replays_them_side_by_side(llm, tmp_path):
+    """map()'s rows run as coroutines on one loop: recorded with their timing, replayed at their
+    pace without one row's waits holding up the others."""
+    path = tmp_path / "batch.llm.jsonl"
+    llm.extra_headers = {"X-Emulator": "answer_tokens=12; reasoning=none; rate=40"}
+    texts = [f"row {i}" for i in range(8)]
+    with jupyter_llm.cassette(path, mode="record"):
+        live = jupyter_llm.map(texts, "Classify: {text}", model="qwen3-32b", think=False, concurrency=8,
+                               cache=False, progress=False)
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[1:]]
+    chats = [r for r in records if r["kind"] == "chat"]
+    span = max(sum(entry[0] for entry in r["chunks"][1:]) for r in chats) / 1000
+    assert len(chats) == 8 and span > 0.15, "every row recorded, with its chunks' times"
+    unreachable(llm)
+    start = time.perf_counter()
+    with jupyter_llm.cassette(path, mode="replay", speed=1.0):
+        again = jupyter_llm.map(texts, "Classify: {text}", model="qwen3-32b", think=False, concurrency=8,
+                                cache=False, progress=False)
+    elapsed = time.perf_counter() - start
+    assert again.tolist() == live.tolist() and live.notna().all()
+    assert span * 0.9 <= elapsed < span * 4, "replayed at the recorded pace, the rows side by side"
