@@ -89,6 +89,10 @@ class Client:
         """One ``POST /embeddings`` as the raw JSON (base64 vectors stay strings for numpy)."""
         return self.transport.handle(self.request("embeddings", body, on_notice=on_notice))
 
+    async def embeddings_async(self, body: dict, *, on_notice=None) -> dict:
+        """:meth:`embeddings` from a coroutine."""
+        return await self.async_transport.handle_async(self.request("embeddings", body, on_notice=on_notice))
+
     def rerank(self, body: dict, *, on_notice=None):
         """One ``POST /rerank``: vLLM's ``{"results": [...]}`` or SGLang's bare list."""
         return self.transport.handle(self.request("rerank", body, on_notice=on_notice))

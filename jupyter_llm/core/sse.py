@@ -5,6 +5,7 @@ objects, and a plain dict is what a cassette records anyway.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 
 from .. import errors
@@ -44,26 +45,35 @@ def chunks(response, request: Request):
 
 
 async def achunks(response, request: Request):
-    """:func:`chunks` for an open async SDK stream: an async iterator of chunk dicts."""
-    import httpx2
+    """:func:`chunks` for an open aiohttp response: an async iterator of chunk dicts.
+
+    The body is split into lines here, from whatever pieces arrive: aiohttp's own line reader
+    refuses a line longer than its buffer, and one chunk of a long reply can be that long.
+    """
+    import aiohttp  # heavy: only a batch needs it
 
     reader = Reader(request)
-    lines = response.iter_lines()
+    pending = bytearray()
     try:
-        async for line in lines:
-            chunk = reader.line(line)
-            if chunk is None:
+        async for data in response.content.iter_any():
+            pending += data
+            if b"\n" not in data:
                 continue
-            if chunk is DONE:
-                async for _ in lines:  # to the end, so the connection is reused (see chunks)
-                    pass
-                return
-            yield chunk
-        chunk = reader.end()
-        if chunk is not None:
-            yield chunk
+            *lines, rest = pending.split(b"\n")
+            pending = bytearray(rest)
+            for raw in lines:
+                chunk = reader.line(raw.rstrip(b"\r").decode("utf-8", "replace"))
+                if chunk is DONE:
+                    async for _ in response.content.iter_any():  # to the end: the connection is reused
+                        pass
+                    return
+                if chunk is not None:
+                    yield chunk
+        for chunk in (reader.line(pending.rstrip(b"\r").decode("utf-8", "replace")), reader.end()):
+            if chunk is not None and chunk is not DONE:
+                yield chunk
         return
-    except (httpx2.TransportError, httpx2.StreamError) as exc:
+    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
         failure = exc
     broken, failure = _broken(failure, request), None
     raise broken[0] from broken[1]
@@ -104,7 +114,7 @@ class Reader:
 def _broken(exc, request: Request) -> tuple[errors.LLMError, errors.Cause]:
     import httpx2
 
-    if isinstance(exc, httpx2.TimeoutException):
+    if isinstance(exc, (httpx2.TimeoutException, asyncio.TimeoutError)):
         return errors.TimeoutError(
             f"{request.model} stopped sending for {request.timeout:g} s mid-reply. The partial text is kept; "
             f"re-run, or allow longer pauses with %llm_config timeout=300."
