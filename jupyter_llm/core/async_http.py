@@ -76,10 +76,10 @@ class AsyncHTTPTransport(Transport):
         if session is None:
             if len(self._sessions) >= _KEEP:
                 loop.create_task(_close([self._sessions.pop(next(iter(self._sessions)))]))
-            if endpoint.api_key:
-                # The gateway manual sends the bare key; the SDK (and vLLM's own check) use Bearer.
-                raw = endpoint.auth == "raw"
-                headers["Authorization"] = endpoint.api_key if raw else f"Bearer {endpoint.api_key}"
+            # As the SDK does: Bearer, and a stand-in key when there is none (a server without
+            # auth ignores it). The gateway manual sends the bare key: auth = "raw".
+            raw = endpoint.auth == "raw" and endpoint.api_key
+            headers["Authorization"] = endpoint.api_key if raw else f"Bearer {endpoint.api_key or 'no-key'}"
             headers["Content-Type"] = "application/json"
             session = self._sessions[key] = aiohttp.ClientSession(
                 headers=headers, connector=aiohttp.TCPConnector(limit=0),  # the limiter bounds requests

@@ -78,3 +78,34 @@ def test_a_429_shrinks_the_shared_limiter_for_every_request(llm, emulator):
     shared = limiter.shared()
     assert shared.throttled >= 1 and shared.cap is not None and shared.cap <= 4, "halved on the 429s"
     assert shared.active == 0
+
+
+@pytest.mark.parametrize("auth", ["bearer", "raw"])
+def test_both_auth_forms_reach_the_gateway(llm, emulator, auth):
+    llm.auth = auth
+    on_loop(read(Client(llm, max_retries=0), "hi"))
+    assert emulator.requests[-1]["auth"] == auth
+
+
+def test_with_no_key_a_batch_is_answered_as_ask_is(llm, emulator):
+    """The SDK sends a stand-in key when none is set; a server without auth answers it."""
+    import jupyter_llm
+
+    llm.api_key = None
+    expected = jupyter_llm.ask("hi", model=MODEL, display=False).content
+    assert on_loop(read(Client(llm, max_retries=0), "hi")) == expected
+
+
+@pytest.mark.parametrize("fault, error", [("fault=cut; cut_after=8", errors.IncompleteReply),
+                                          ("fault=error-chunk; cut_after=6", errors.GatewayError)])
+def test_a_stream_broken_mid_reply_keeps_its_text(llm, fault, error):
+    from jupyter_llm.core.chat import chat_async
+    from jupyter_llm.core.request import build
+    from jupyter_llm.core.session import catalog
+
+    llm.extra_headers = {"X-Emulator": fault}
+    request = build(llm, catalog(llm), [{"role": "user", "content": "hi"}], model=MODEL)
+    with pytest.raises(error) as caught:
+        on_loop(chat_async(request, client=Client(llm, max_retries=0)))
+    assert caught.value.reply.content and not caught.value.reply.complete
+    assert limiter.shared().active == 0
