@@ -59,10 +59,12 @@ async def achunks(response, request: Request):
             pending += data
             if b"\n" not in data:
                 continue
-            *lines, rest = pending.split(b"\n")
-            pending = bytearray(rest)
-            for raw in lines:
-                chunk = reader.line(raw.rstrip(b"\r").decode("utf-8", "replace"))
+            # Decoded once for all the whole lines that arrived: a newline never cuts a character.
+            cut = pending.rfind(b"\n")
+            lines = pending[:cut].decode("utf-8", "replace").split("\n")
+            del pending[:cut + 1]
+            for line in lines:
+                chunk = reader.line(line.rstrip("\r"))
                 if chunk is DONE:
                     async for _ in response.content.iter_any():  # to the end: the connection is reused
                         pass

@@ -183,31 +183,36 @@ class _Job:
         self.policy = RowPolicy(retries)
         stop = self.policy.stop
         bar = _bar(len(self.prompts), self.from_cache, progress)
-        # This thread waits for finished rows (or a fatal error) on a queue: it shows progress,
-        # and takes the KeyboardInterrupt while the rows run on the loop.
-        finished: queue.SimpleQueue = queue.SimpleQueue()
-        event_loop.submit(self._send_rows(min(concurrency, len(self.pending)), own, finished.put))
+        # This thread waits for finished rows (or a fatal error) on a queue: it writes them to the
+        # cache (a disk write, kept off the loop), shows progress, and takes the KeyboardInterrupt.
+        self._finished, self._waiting, self._kept = queue.SimpleQueue(), True, set()
+        event_loop.submit(self._send_rows(min(concurrency, len(self.pending)), own))
         left = len(self.pending)
         try:
             while left and self.policy.down is None:
                 try:
-                    item = finished.get(timeout=0.25)
+                    item = self._finished.get(timeout=0.25)
                 except queue.Empty:
                     continue
                 if isinstance(item, BaseException):
                     raise item  # a fatal error (the rest are kept per row)
                 left -= 1
+                self._keep(item)
                 if bar is not None:
                     tokens = sum(row["total_tokens"] for row in list(self.usage.values()))
                     bar.set_postfix_str(f"failed={len(self.errors)}, tokens={tokens:,}", refresh=False)
                     bar.update(1 + len(self.twins.get(item, ())))
         except KeyboardInterrupt:
             self.interrupted = True
-            if _raise_interrupts():
+            if not in_kernel():  # a script must stop; a notebook wants the partial result back
                 raise
         finally:
             # No row starts after this; rows already on the wire finish on the loop and land in the cache.
             stop.set()
+            with _lock:
+                self._waiting = False
+            for i in self.pending:  # still queued, or taken off the queue as the interrupt came
+                self._keep(i)
             if bar is not None:
                 bar.close()
             self._report()
@@ -215,9 +220,15 @@ class _Job:
             raise errors.ConnectionError(f"map() stopped: the gateway cannot be reached ({self.policy.down}). "
                                          f"{self.summary.removeprefix('map: ')}")
 
-    async def _send_rows(self, workers: int, own, done) -> None:
-        """Run the pending rows, ``workers`` at a time; ``done(i)`` for each, ``done(error)`` to stop."""
+    async def _send_rows(self, workers: int, own) -> None:
+        """Run the pending rows, ``workers`` at a time; each finished row (or a fatal error) goes to ``done``."""
         rows = iter(self.pending)
+
+        def done(item) -> None:
+            with _lock:
+                if self._waiting:
+                    return self._finished.put(item)
+            self._keep(item)  # the waiting thread has gone: the row is kept from here
 
         async def worker() -> None:
             for i in rows:  # shared by the workers: each takes the next row
@@ -267,9 +278,13 @@ class _Job:
                 return self._fail(i, "invalid answer", str(exc))
             for row in (i, *self.twins.get(i, ())):
                 self.values[row], self.done[row] = value, True
-            if self.cache:
-                cache_store.put_row(self.keys[i], value)
             return
+
+    def _keep(self, i) -> None:
+        """Row ``i`` is finished: its answer, if it has one, goes into the cache at once."""
+        if self.cache and isinstance(i, int) and self.done[i] and i not in self._kept:
+            cache_store.put_row(self.keys[i], self.values[i])
+            self._kept.add(i)
 
     def _ask_in_prompt(self) -> None:
         """The server refused ``response_format``: put the schema in the system prompt, for every row."""
@@ -382,7 +397,3 @@ def _bar(total: int, done: int, progress):
 
     return tqdm(total=total, initial=done, desc="map", unit="row", postfix="failed=0, tokens=0")
 
-
-def _raise_interrupts() -> bool:
-    # In a notebook the partial result is what the user wants back; a script must stop.
-    return not in_kernel()
