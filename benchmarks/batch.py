@@ -60,7 +60,7 @@ def _ours(n: int, run: str, headers: str, concurrency: int = CONCURRENCY) -> dic
     out = jupyter_llm.map(texts, "Classify the sentiment: {text}", model=MODEL, think=False,
                           concurrency=concurrency, progress=False, confirm=True)
     elapsed, cpu = time.perf_counter() - start, _cpu() - cpu
-    return {"seconds": elapsed, "answered": int(out.notna().sum()), "failed": len(out.attrs["errors"]),
+    return {"rows": n, "seconds": elapsed, "answered": int(out.notna().sum()), "failed": len(out.attrs["errors"]),
             "throttled": limiter.shared().throttled, "cpu_per_request": cpu / n, "load": os.getloadavg()[0]}
 
 
@@ -129,7 +129,7 @@ def rows(data: dict) -> list[Row]:
     ceiling_ideal = n / CEILING * LATENCY
     lost = n - ceiling["answered"]
     large = data["large"]
-    big, wide = large["answered"] + large["failed"], LARGE_CONCURRENCY
+    big, wide = large["rows"], LARGE_CONCURRENCY
     large_ideal = big / wide * LATENCY
     cpu = median([r["cpu_per_request"] for r in data["runs"]])
     load = median([r["load"] for r in data["runs"]])
@@ -140,9 +140,9 @@ def rows(data: dict) -> list[Row]:
         Row(f"`map()` wall time, {big} rows, emulator latency {LATENCY * 1000:.0f} ms, concurrency {wide} (1-min load "
             f"{large['load']:.1f}; {large['answered']} answered; baseline: the ideal {big}/{wide} x {LATENCY:g} s)",
             seconds(large["seconds"]), seconds(large_ideal), large["seconds"] / large_ideal, "≤ 1.2x",
-            large["seconds"] / large_ideal <= 1.2 and large["failed"] == 0),
-        Row(f"Client CPU per `map()` row, {what} (median of {len(data['runs'])}; baseline: the openai SDK in a pool "
-            f"of {CONCURRENCY} threads)", f"{cpu * 1000:.2f} ms", f"{data['threaded_cpu'] * 1000:.2f} ms",
+            large["seconds"] / large_ideal <= 1.2 and large["answered"] == big),
+        Row(f"Client CPU per `map()` row, {what} (median of {len(data['runs'])}, 1-min load {load:.1f}; baseline: the "
+            f"openai SDK in a pool of {CONCURRENCY} threads)", f"{cpu * 1000:.2f} ms", f"{data['threaded_cpu'] * 1000:.2f} ms",
             cpu / data["threaded_cpu"], "≤ 1.5 ms", cpu <= 0.0015),
         Row(f"`map()` wall time, {what} (baseline: the openai SDK in a pool of {CONCURRENCY} threads, no limiter)",
             seconds(ours), seconds(data["threaded"]), ours / data["threaded"], "–", None),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import json
+import os
 from typing import Any
 
 from . import limiter, sse
@@ -41,12 +42,13 @@ class AsyncHTTPTransport(Transport):
     def __init__(self):
         self._sessions: dict[tuple, Any] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid = os.getpid()  # a forked child inherits the sessions, not the thread of their loop
         # Closed at exit, or aiohttp warns on stderr about every session still open.
         atexit.register(self.close)
 
     def close(self) -> None:
         sessions, self._sessions = list(self._sessions.values()), {}
-        if sessions and self._loop is not None and self._loop.is_running():
+        if sessions and self._pid == os.getpid() and self._loop is not None and self._loop.is_running():
             asyncio.run_coroutine_threadsafe(_close(sessions), self._loop).result(timeout=5)
 
     async def handle_async(self, request: Request):
@@ -68,7 +70,7 @@ class AsyncHTTPTransport(Transport):
 
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
-            self._sessions, self._loop = {}, loop
+            self._sessions, self._loop, self._pid = {}, loop, os.getpid()
         endpoint = request.endpoint
         headers = dict(request.headers)
         key = (endpoint.base_url, endpoint.api_key, endpoint.auth, request.timeout, tuple(sorted(headers.items())))
