@@ -18,6 +18,8 @@
     ├── FormatError               the reply is not in the format asked for (-f json); .reply keeps the text
     └── Stopped                   the user stopped the reply (a panel's Stop button); .reply has what arrived
 
+    Interrupted                   a KeyboardInterrupt (■ or Ctrl-C) during a reply; .reply has what arrived
+
     Cause                         chained under an error as its cause: what the layer below said (its
                                   type and cleaned message), without the frames that held the request
 
@@ -125,6 +127,18 @@ class Stopped(LLMError):
     """The user stopped the reply while it streamed; ``.reply`` has what arrived."""
 
 
+class Interrupted(KeyboardInterrupt):
+    """The user interrupted the kernel while a reply streamed; ``.reply`` has what arrived.
+
+    A ``KeyboardInterrupt``, so it stops a script or a Run All as any interrupt does, and
+    ``except KeyboardInterrupt`` still catches it; a notebook shows it as one line.
+    """
+
+    def __init__(self, message: str, *, reply=None):
+        super().__init__(message)
+        self.reply = reply
+
+
 class Cause(Exception):
     """What the layer below (the openai SDK, httpx) raised, as its type and message with any key
     removed. Chained as ``__cause__`` instead of the original, whose frames hold the request's
@@ -158,6 +172,7 @@ __all__ = [
     "CassetteMiss",
     "FormatError",
     "Stopped",
+    "Interrupted",
     "Cause",
     "redact",
 ]

@@ -106,13 +106,19 @@ class ReplyRenderer:
             self._flush(now)
 
     def finish(self, reply, error: BaseException | None = None) -> None:
-        """Replace the live view with the reply's outputs; ``error`` ends the usage line.
+        """Replace the live view with the reply's outputs and its usage line.
 
-        Never raises for ``error``: the caller reports it.
+        With ``error`` (the caller reports it, as one line), a reply that never started
+        (no text, reasoning or tool call arrived) shows nothing: there is nothing to keep,
+        and the error says what happened. A partial reply shows what arrived, marked
+        INCOMPLETE. Never raises for ``error``.
         """
         if self._live is not None:
             self._live.close()
             self._live = None
+        if reply is None or (error is not None and not _arrived(reply)):
+            self._reset()
+            return
         seconds = self._thinking_seconds(self._clock())
         if reply.reasoning.strip():
             _show(reasoning_bundle(reply.reasoning, seconds))
@@ -125,10 +131,7 @@ class ReplyRenderer:
                 _show(tool_card_bundle(result))
         elif reply.tool_calls:
             _show(tool_calls_bundle(reply.tool_calls))
-        line = (reply if reply.model else dataclasses.replace(reply, model=self._model)).summary()
-        if error is not None:
-            line += (" — " if line.endswith("INCOMPLETE") else " · ") + _what_went_wrong(error)
-        _show(usage_bundle(line))
+        _show(usage_bundle((reply if reply.model else dataclasses.replace(reply, model=self._model)).summary()))
         self._reset()
 
     def _new_view(self):
@@ -177,11 +180,6 @@ def _show(bundle: dict) -> None:
         print(bundle["text/plain"])
 
 
-def _what_went_wrong(error: BaseException) -> str:
-    if isinstance(error, KeyboardInterrupt):
-        return "interrupted"
-    lines = str(error).strip().splitlines()
-    if not lines:
-        return type(error).__name__
-    first = lines[0].split(". ")[0].rstrip(".")
-    return first if len(first) <= 200 else first[:199] + "…"
+def _arrived(reply) -> bool:
+    """True when any of the reply reached the user: text, reasoning or a tool call."""
+    return bool(reply.content.strip() or reply.reasoning.strip() or reply.tool_calls)
