@@ -71,7 +71,8 @@ class ReplyRenderer:
         if isinstance(event, RoundEnd):
             self.finish(event.reply)
             return
-        if not self._started:
+        first = not self._started
+        if first:
             self._started = True
             self._live = self._new_view()
         now = self._clock()
@@ -99,9 +100,12 @@ class ReplyRenderer:
             urgent = True
         if self._live is None:
             return
-        if urgent:
+        if urgent or first:
+            # The first update opens the view and an urgent one reshapes it (the answer starts,
+            # a tool runs). Each goes out now and counts as one update, not as the widgets it
+            # creates: charged by those, the next update would wait 0.4 s and the text stall.
             self._throttle.flushed()
-            self._flush(now)
+            self._flush(now, at_once=True)
         elif self._throttle.due():
             self._flush(now)
 
@@ -155,7 +159,7 @@ class ReplyRenderer:
         until = now if self._thinking_until is None else self._thinking_until
         return until - self._thinking_since
 
-    def _flush(self, now: float) -> None:
+    def _flush(self, now: float, at_once: bool = False) -> None:
         title = None
         thinking = self._thinking_until is None
         if self._thinking_since is not None and (not thinking or now - self._title_at >= _TITLE_INTERVAL):
@@ -166,7 +170,7 @@ class ReplyRenderer:
         tools = [tool_live_html(name, arguments, self._status.get(i), _ARGS_SHOWN)
                  for i, (name, arguments) in enumerate(calls)]
         sent = self._live.flush(title=title, expanded=thinking, tools=tools, notices=self._notices)
-        self._throttle.cost(sent)
+        self._throttle.cost(1 if at_once else sent)
 
 
 def _show(bundle: dict) -> None:

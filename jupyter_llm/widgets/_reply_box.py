@@ -50,9 +50,9 @@ class ReplyBox(ReplyRenderer):
     def _place(self, root) -> None:
         self.box.children = (root, self.footer)
 
-    def _flush(self, now: float) -> None:
+    def _flush(self, now: float, at_once: bool = False) -> None:
         self.flushes += 1
-        super()._flush(now)
+        super()._flush(now, at_once)
 
     def feed(self, events) -> None:
         """Take a batch of events; what the throttle held back is sent one interval later."""

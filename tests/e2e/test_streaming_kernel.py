@@ -382,6 +382,36 @@ def test_model_written_html_never_reaches_the_page_as_tags(live_kernel):
     assert not raw_html(answer["text/markdown"])
 
 
+def test_the_first_update_of_the_reasoning_and_of_the_answer_go_out_at_once_then_every_interval(live_kernel):
+    # A clock the test moves: one token every 50 ms, ten of reasoning then ten of answer.
+    # Each event prints its time after it is handled, so the messages between two prints
+    # are what that event sent to the front end.
+    code = textwrap.dedent("""
+        now = [0.0]
+        renderer = ReplyRenderer(interval=0.1, clock=lambda: now[0])
+        renderer.start(model="m")
+        for i in range(20):
+            now[0] = i * 0.05
+            renderer.on_event(ReasoningDelta(f"thought{i} ") if i < 10 else ContentDelta(f"word{i} "))
+            print(f"t={now[0]:.2f}", flush=True)
+        renderer.finish(ReplyBuilder("m").finish())
+    """)
+    result = live_kernel.run(code)
+    assert result.error is None, result.error
+    updated, sent = [], False
+    for message in result.messages:
+        if message["msg_type"] in ("comm_open", "comm_msg", "display_data"):
+            sent = True
+        elif message["msg_type"] == "stream" and message["content"]["text"].startswith("t="):
+            if sent:
+                updated.append(message["content"]["text"].strip())
+            sent = False
+    # Opening the view (8 widgets) must not hold the next update back 0.4 s, nor must
+    # starting the answer: the reasoning then the answer flow from their first token.
+    assert updated[:3] == ["t=0.00", "t=0.10", "t=0.20"], updated
+    assert "t=0.50" in updated and "t=0.60" in updated, updated
+
+
 def test_a_failed_reply_keeps_its_partial_text_marked_incomplete(live_kernel):
     code = textwrap.dedent("""
         builder, renderer = ReplyBuilder("m"), ReplyRenderer()
