@@ -310,7 +310,7 @@ def test_live_view_is_one_constant_output_then_final_outputs_hold_everything(whi
     n = f"{len(streamed.reasoning):,}"
     assert reasoning["text/plain"].startswith(f"Reasoning ({n} chars, ")
     assert reasoning["text/plain"].split("s):\n", 1)[1] == plain_preview(streamed.reasoning)
-    assert reasoning["text/html"].startswith(f"<details><summary>Reasoning · {n} chars · ")
+    assert re.match(f'<details style="[^"]*"><summary style="[^"]*">Reasoning · {n} chars · ', reasoning["text/html"])
     assert "<details open" not in reasoning["text/html"]
     assert answer == {"text/plain": plain_preview(streamed.answer), "text/markdown": safe_markdown(streamed.answer)}
     assert usage["text/plain"] == streamed.summary
