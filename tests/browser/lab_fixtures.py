@@ -1,8 +1,13 @@
-"""Helpers of the browser tests: one JupyterLab on loopback per run, the OS's headless Chromium.
+"""Helpers of the browser tests: a JupyterLab or Notebook 7 on loopback per module, the OS's headless Chromium.
 
-The kernel that JupyterLab starts talks to the test emulator with TEST_KEY. Without
+The kernel the server starts talks to the test emulator with TEST_KEY. Each server keeps
+its config, settings, workspaces and runtime files in a temporary folder (see
+``tools/lab.py``), so what the machine's user set up never reaches the page. Without
 Chromium or Playwright the tests are skipped with the reason, and a warning says so in
 the summary: a missing browser must never pass for a green run.
+
+Waits target what the test needs in the notebook on screen: its first visible code
+editor, its kernel indicator, its prompts. Lab may keep other documents in hidden tabs.
 """
 from __future__ import annotations
 
@@ -20,6 +25,17 @@ ARTIFACTS = ROOT / "artifacts" / "browser"
 sys.path.insert(0, str(ROOT / "tools"))
 
 from lab import Lab, chromium, launch  # noqa: E402
+
+#: The notebook on screen: Lab hides the panels of other tabs, Notebook 7 shows one.
+NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
+#: The kernel state of the notebook on screen, or null while it has no kernel yet.
+KERNEL_STATE = """() => {
+  const panel = [...document.querySelectorAll('.jp-NotebookPanel')].find(p => !p.classList.contains('lm-mod-hidden'));
+  const indicator = panel && panel.querySelector('.jp-Notebook-ExecutionIndicator');
+  const name = panel && panel.querySelector('.jp-Toolbar-kernelName');
+  const started = name && !['', 'No Kernel'].includes(name.textContent.trim());
+  return started && indicator ? indicator.dataset.status : null;
+}"""
 
 
 class BrowserTestsSkipped(UserWarning):
@@ -59,13 +75,20 @@ def lab_root(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def lab(browser, emulator, lab_root):
-    env = kernel_environment(emulator.url, lab_root / "config.toml")
-    with Lab(lab_root, env) as server:
+    """JupyterLab on ``lab_root``."""
+    with Lab(lab_root, kernel_environment(emulator.url, lab_root / "config.toml")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def notebook7(browser, emulator, lab_root):
+    """Notebook 7 on ``lab_root``."""
+    with Lab(lab_root, kernel_environment(emulator.url, lab_root / "config.toml"), app="notebook") as server:
         yield server
 
 
 @pytest.fixture
-def page(browser, lab, request):
+def page(browser, request):
     """A fresh page; when the test fails, what it showed is kept in artifacts/browser/."""
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
     page = context.new_page()
@@ -79,7 +102,7 @@ def page(browser, lab, request):
 
 
 def write_notebook(root: Path, name: str, *cells: str) -> str:
-    """A notebook of code cells in the Lab's folder; returns its name."""
+    """A notebook of code cells in the server's folder; returns its name."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
@@ -101,12 +124,30 @@ def open_and_run_all(page, lab, name: str, *, clear: bool = False, navigate: boo
 
 
 def open_notebook(page, lab, name: str) -> None:
-    """Start the notebook's kernel, open the notebook, wait until it is connected and idle."""
-    lab.kernel_for(name)
-    page.goto(lab.url(f"tree/{name}"))
-    page.wait_for_selector(".jp-Notebook .jp-Cell .jp-InputArea-editor", timeout=60_000)
-    # The status bar reads "Python 3 (ipykernel) | Idle" once the page is connected to the kernel.
-    page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=60_000)
+    """Open the notebook, wait until its editor shows and the kernel it starts is idle.
+
+    The page starts the kernel itself: one started beforehand through the REST API makes
+    JupyterLab 4.6 start a second one and switch between them while the page loads.
+    """
+    page.goto(lab.notebook_url(name))
+    cells(page).locator(".jp-InputArea-editor").filter(visible=True).first.wait_for(timeout=60_000)
+    kernel_state(page, "idle")
+
+
+def kernel_state(page, state: str, timeout: float = 60_000) -> None:
+    """Wait until the kernel indicator of the notebook on screen (Lab and Notebook 7 alike) shows ``state``.
+
+    Before its kernel starts the indicator reads "idle" too, beside "No Kernel": a kernel
+    name must show as well.
+    """
+    page.wait_for_function(f"(state) => ({KERNEL_STATE})() === state", arg=state, timeout=timeout)
+
+
+
+
+def cells(page):
+    """The cells of the notebook on screen."""
+    return page.locator(f"{NOTEBOOK} .jp-Cell")
 
 
 def menu(page, menu: str, item: str) -> None:
@@ -116,9 +157,9 @@ def menu(page, menu: str, item: str) -> None:
 
 
 def wait_cells_done(page, timeout: float = 60_000) -> None:
-    """Every code cell has an execution count (none is queued or running)."""
+    """Every code cell of the notebook on screen has an execution count (none is queued or running)."""
     page.wait_for_function(
-        "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
+        f"() => [...document.querySelectorAll({NOTEBOOK!r} + ' .jp-CodeCell .jp-InputPrompt')]"
         ".every(p => /\\[\\d+\\]/.test(p.textContent))",
         timeout=timeout,
     )
@@ -126,8 +167,7 @@ def wait_cells_done(page, timeout: float = 60_000) -> None:
 
 def run_cell(page, index: int) -> None:
     """Run one code cell as a user does: click into it, Ctrl+Enter (run in place, no new cell)."""
-    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
-    cell.locator(".jp-InputArea-editor").click()
+    cells(page).nth(index).locator(".jp-InputArea-editor").click()
     page.keyboard.press("Control+Enter")
 
 

@@ -71,6 +71,15 @@ def test_export_writes_the_transcript_as_a_new_notebook(k, tmp_path):
     assert cells[2]["source"].split("\n\n", 1)[1] == value(k, "chat.messages[-1]['content']")
 
 
+def test_export_after_clear_writes_nothing_and_says_so(k, tmp_path):
+    k.run(f"import os\nos.chdir({str(tmp_path)!r})\nchat = ChatPanel(model='qwen72b-awq')\n"
+          "await chat.send('Hello there')\nchat.clear()\nchat.export_button.click()")
+    assert "Nothing to export" in value(k, "chat.status.value")
+    assert list(tmp_path.glob("*.ipynb")) == []
+    k.run("await chat.send('Hello again')\nchat.export_button.click()")
+    assert "Wrote chat-" in value(k, "chat.status.value") and len(list(tmp_path.glob("chat-*.ipynb"))) == 1
+
+
 def test_export_hands_the_transcript_over_as_a_conversation(k, emulator):
     result = k.run("chat = ChatPanel(model='qwen72b-awq', system='Be brief.')\nawait chat.send('Hello there')\n"
                    "conv = chat.to_conversation(name='hello')")
