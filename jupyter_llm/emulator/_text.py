@@ -100,7 +100,8 @@ class _Writer:
     def __init__(self, rng: random.Random, words: list[str]):
         self.rng = rng
         self.words = words or ["your question"]
-        self.nearby = related(self.words) or self.words
+        # Without a topic field, generic companions: "hello and hello" would read as broken.
+        self.nearby = related(self.words) or ["the context", "an example", "the details"]
         self._last = ""
 
     def pick(self, templates: list[str]) -> str:
@@ -150,7 +151,7 @@ class _Writer:
         return self.paragraph()
 
     def _ident(self) -> str:
-        word = re.sub(r"[^a-z]", "", self.noun().lower())
+        word = re.sub(r"[^a-z]", "", self.rng.choice(self.words).lower())
         return word or "data"
 
     def _code(self) -> str:
