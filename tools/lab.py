@@ -3,11 +3,11 @@
 The server runs from this interpreter (so its kernel sees this virtualenv) with a token,
 on 127.0.0.1 and a free port. Everything a user's own Jupyter keeps lives in a temporary
 folder removed on stop: config (and with it the user's server config), lab settings,
-workspaces, data (kernelspecs, extensions) and runtime files, and the kernel's IPython
-profile. So a workspace or setting of the machine's user never reaches the page, and the
-run leaves nothing behind. News and update checks are off, and kernels start without a
-dialog: nothing pops up over what is tested or photographed. The browser is the operating
-system's Chromium: nothing is downloaded.
+workspaces, data (kernelspecs, extensions) and runtime files, the kernel's IPython
+profile, and npm's cache. So a workspace or setting of the machine's user never reaches
+the page, and the run leaves nothing behind. News and update checks are off, and kernels
+start without a dialog: nothing pops up over what is tested or photographed. The browser
+is the operating system's Chromium: nothing is downloaded.
 """
 from __future__ import annotations
 
@@ -89,8 +89,10 @@ class Lab:
         self.log = self._home / "server.log"
 
     def _isolation(self) -> dict[str, str]:
+        # npm too: JupyterLab asks it for its global prefix, and npm logs that under ~/.npm.
         return {"JUPYTER_CONFIG_DIR": str(self._home / "config"), "JUPYTER_DATA_DIR": str(self._home / "data"),
-                "JUPYTER_RUNTIME_DIR": str(self._home / "runtime"), "IPYTHONDIR": str(self._home / "ipython")}
+                "JUPYTER_RUNTIME_DIR": str(self._home / "runtime"), "IPYTHONDIR": str(self._home / "ipython"),
+                "npm_config_cache": str(self._home / "npm")}
 
     @property
     def settings_dir(self) -> Path:
@@ -127,7 +129,8 @@ class Lab:
             f"--{cls}.user_settings_dir={self.settings_dir}", f"--{cls}.workspaces_dir={self.workspaces_dir}",
         ]
         if self.app == "lab":
-            command.append("--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
+            command += ["--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                        "--LabApp.extension_manager=readonly"]
         if os.geteuid() == 0:
             command.append("--allow-root")
         with open(self.log, "wb") as log:
