@@ -169,7 +169,8 @@ class _Writer:
                     f"{name} = [{values}]  # placeholder values\n"
                     f"print(middle({name}))")
         else:
-            body = (f"{name} = {{{', '.join(f'{w!r}: {r.randint(1, 99)}' for w in (self._ident(), self._ident()))}}}\n"
+            keys = list(dict.fromkeys([self._ident() for _ in range(4)] + ["other"]))[:2]
+            body = (f"{name} = {{{', '.join(f'{w!r}: {r.randint(1, 99)}' for w in keys)}}}\n"
                     f"for key, value in sorted({name}.items()):  # placeholder data\n"
                     f"    print(key, value)")
         return f"```python\n{body}\n```"

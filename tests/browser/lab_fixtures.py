@@ -6,8 +6,7 @@ its config, settings, workspaces and runtime files in a temporary folder (see
 Chromium or Playwright the tests are skipped with the reason, and a warning says so in
 the summary: a missing browser must never pass for a green run.
 
-Waits target what the test needs in the notebook on screen: its first visible code
-editor, its kernel indicator, its prompts. Lab may keep other documents in hidden tabs.
+Opening and running notebooks is ``tools/lab_page.py``'s, shared with the screenshot tool.
 """
 from __future__ import annotations
 
@@ -15,7 +14,6 @@ import sys
 import warnings
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from support import kernel_environment
@@ -25,17 +23,8 @@ ARTIFACTS = ROOT / "artifacts" / "browser"
 sys.path.insert(0, str(ROOT / "tools"))
 
 from lab import Lab, chromium, launch  # noqa: E402
-
-#: The notebook on screen: Lab hides the panels of other tabs, Notebook 7 shows one.
-NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
-#: The kernel state of the notebook on screen, or null while it has no kernel yet.
-KERNEL_STATE = """() => {
-  const panel = [...document.querySelectorAll('.jp-NotebookPanel')].find(p => !p.classList.contains('lm-mod-hidden'));
-  const indicator = panel && panel.querySelector('.jp-Notebook-ExecutionIndicator');
-  const name = panel && panel.querySelector('.jp-Toolbar-kernelName');
-  const started = name && !['', 'No Kernel'].includes(name.textContent.trim());
-  return started && indicator ? indicator.dataset.status : null;
-}"""
+from lab_page import (KERNEL_STATE, NOTEBOOK, cells, kernel_state, menu, open_and_run_all,  # noqa: E402,F401
+                      open_notebook, run_cell, wait_cells_done, write_notebook)
 
 
 class BrowserTestsSkipped(UserWarning):
@@ -99,76 +88,6 @@ def page(browser, request):
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-failed.png"), full_page=True)
     context.close()
-
-
-def write_notebook(root: Path, name: str, *cells: str) -> str:
-    """A notebook of code cells in the server's folder; returns its name."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    nbformat.write(nb, root / name)
-    return name
-
-
-def open_and_run_all(page, lab, name: str, *, clear: bool = False, navigate: bool = True) -> None:
-    """Open a notebook (unless it is open), run every cell, wait until the kernel has run them all.
-
-    ``clear`` first clears saved outputs, whose execution counts would read as already run.
-    """
-    if navigate:
-        open_notebook(page, lab, name)
-    if clear:
-        menu(page, "Edit", "Clear Outputs of All Cells")
-    menu(page, "Run", "Run All Cells")
-    wait_cells_done(page)
-
-
-def open_notebook(page, lab, name: str) -> None:
-    """Open the notebook, wait until its editor shows and the kernel it starts is idle.
-
-    The page starts the kernel itself: one started beforehand through the REST API makes
-    JupyterLab 4.6 start a second one and switch between them while the page loads.
-    """
-    page.goto(lab.notebook_url(name))
-    cells(page).locator(".jp-InputArea-editor").filter(visible=True).first.wait_for(timeout=60_000)
-    kernel_state(page, "idle")
-
-
-def kernel_state(page, state: str, timeout: float = 60_000) -> None:
-    """Wait until the kernel indicator of the notebook on screen (Lab and Notebook 7 alike) shows ``state``.
-
-    Before its kernel starts the indicator reads "idle" too, beside "No Kernel": a kernel
-    name must show as well.
-    """
-    page.wait_for_function(f"(state) => ({KERNEL_STATE})() === state", arg=state, timeout=timeout)
-
-
-
-
-def cells(page):
-    """The cells of the notebook on screen."""
-    return page.locator(f"{NOTEBOOK} .jp-Cell")
-
-
-def menu(page, menu: str, item: str) -> None:
-    """Click ITEM in the menu bar's MENU."""
-    page.click(f"div.lm-MenuBar-itemLabel:text-is('{menu}')")
-    page.click(f"li.lm-Menu-item:has-text('{item}')")
-
-
-def wait_cells_done(page, timeout: float = 60_000) -> None:
-    """Every code cell of the notebook on screen has an execution count (none is queued or running)."""
-    page.wait_for_function(
-        f"() => [...document.querySelectorAll({NOTEBOOK!r} + ' .jp-CodeCell .jp-InputPrompt')]"
-        ".every(p => /\\[\\d+\\]/.test(p.textContent))",
-        timeout=timeout,
-    )
-
-
-def run_cell(page, index: int) -> None:
-    """Run one code cell as a user does: click into it, Ctrl+Enter (run in place, no new cell)."""
-    cells(page).nth(index).locator(".jp-InputArea-editor").click()
-    page.keyboard.press("Control+Enter")
 
 
 def shoot(locator, name: str) -> Path:

@@ -7,11 +7,10 @@ artifacts/browser/.
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
-from lab_fixtures import (KERNEL_STATE, browser, cells, lab, lab_root, menu, open_and_run_all, open_notebook, page,  # noqa: F401
-                          run_cell, shoot, wait_cells_done, write_notebook)
+from lab_fixtures import (KERNEL_STATE, browser, cells, kernel_state, lab, lab_root, menu, open_and_run_all,  # noqa: F401
+                          open_notebook, page, run_cell, shoot, wait_cells_done, write_notebook)
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -39,7 +38,7 @@ def test_interrupting_a_streaming_cell_shows_one_line_stops_run_all_and_keeps_th
     menu(page, "Kernel", "Interrupt Kernel")
     error = cells(page).nth(1).locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
     error.wait_for(timeout=30_000)
-    kernel_idle(page)
+    kernel_state(page, "idle", 30_000)
     text = error.inner_text().strip()
     assert re.fullmatch(r"KeyboardInterrupt: interrupted after [\d,]+ characters of the answer; "
                         r"what arrived is kept in _llm\.", text), text
@@ -144,7 +143,7 @@ def test_the_kernel_reads_busy_for_as_long_as_a_llm_cell_streams(page, lab, lab_
                   KERNEL_STATE)
     menu(page, "Run", "Run All Cells")
     wait_cells_done(page)
-    kernel_idle(page)
+    kernel_state(page, "idle", 30_000)
     states = page.evaluate("() => { clearInterval(window.__timer); return window.__states; }")
     streaming = [(state, bar) for state, bar, live in states if live]
     assert len(streaming) > 10, states
@@ -169,7 +168,3 @@ def test_reasoning_starts_streaming_at_once_not_after_a_pause(page, lab, lab_roo
     # The reasoning's second update follows the first by about the coalescing interval (0.1 s),
     # not 0.4 s later, as when opening the view held the next update back.
     assert growth[1][0] - growth[0][0] < 300, growth[:4]
-
-
-def kernel_idle(page) -> None:
-    page.wait_for_function(f"() => ({KERNEL_STATE})() === 'idle'", timeout=30_000)
