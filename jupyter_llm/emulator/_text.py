@@ -101,7 +101,7 @@ class _Writer:
         self.rng = rng
         self.words = words or ["your question"]
         # Without a topic field, generic companions: "hello and hello" would read as broken.
-        self.nearby = related(self.words) or ["the context", "an example", "the details"]
+        self.nearby = related(self.words) or ["context", "examples", "details"]
         self._last = ""
 
     def pick(self, templates: list[str]) -> str:
