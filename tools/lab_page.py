@@ -12,13 +12,20 @@ import nbformat
 
 #: The notebook on screen: Lab hides the panels of other tabs, Notebook 7 shows one.
 NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
-#: The kernel state of the notebook on screen, or null while it has no kernel yet.
+#: The kernel state of the notebook on screen, or null while it has no kernel yet. A narrow
+#: window folds the notebook toolbar (kernel name, indicator) into a menu: Lab's status bar
+#: ("Python 3 (ipykernel) | Idle") says the same then.
 KERNEL_STATE = """() => {
   const panel = [...document.querySelectorAll('.jp-NotebookPanel')].find(p => !p.classList.contains('lm-mod-hidden'));
   const indicator = panel && panel.querySelector('.jp-Notebook-ExecutionIndicator');
   const name = panel && panel.querySelector('.jp-Toolbar-kernelName');
-  const started = name && !['', 'No Kernel'].includes(name.textContent.trim());
-  return started && indicator ? indicator.dataset.status : null;
+  if (indicator && name) {
+    return ['', 'No Kernel'].includes(name.textContent.trim()) ? null : indicator.dataset.status;
+  }
+  const bar = [...document.querySelectorAll('.jp-StatusBar-Widget')].map(e => e.innerText).find(t => t.includes(' | '));
+  if (!bar) return null;
+  const [kernel, state] = bar.split(' | ');
+  return kernel.trim().endsWith('No Kernel') ? null : state.trim().split(/\\s/)[0].toLowerCase();
 }"""
 
 
