@@ -19,6 +19,8 @@
     ├── FormatError               the reply is not in the format asked for (-f json); .reply keeps the text
     └── Stopped                   the user stopped the reply (a panel's Stop button); .reply has what arrived
 
+    Interrupted                   a KeyboardInterrupt (■ or Ctrl-C) during a reply; .reply has what arrived
+
     Cause                         chained under an error as its cause: what the layer below said (its
                                   type and cleaned message), without the frames that held the request
 
@@ -76,6 +78,9 @@ class QuotaExceeded(LLMError):
 
 class ModelNotFound(LLMError):
     """The gateway serves no model of that name for this key."""
+
+    #: Replaced by the close names and the models served, once the client has listed them.
+    SEE_MODELS = "Run %llm_models to see the models it serves."
 
     def __init__(self, message: str, *, model: str = "", available=(), **kw):
         super().__init__(message, **kw)
@@ -137,6 +142,18 @@ class FormatError(LLMError):
 
 class Stopped(LLMError):
     """The user stopped the reply while it streamed; ``.reply`` has what arrived."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """The user interrupted the kernel while a reply streamed; ``.reply`` has what arrived.
+
+    A ``KeyboardInterrupt``, so it stops a script or a Run All as any interrupt does, and
+    ``except KeyboardInterrupt`` still catches it; a notebook shows it as one line.
+    """
+
+    def __init__(self, message: str, *, reply=None):
+        super().__init__(message)
+        self.reply = reply
 
 
 class Cause(Exception):
@@ -213,6 +230,7 @@ __all__ = [
     "CassetteMiss",
     "FormatError",
     "Stopped",
+    "Interrupted",
     "Cause",
     "redact",
 ]

@@ -55,6 +55,11 @@ class CellResult:
         errors = [m["content"] for m in self.messages if m["msg_type"] == "error"]
         return errors[0] if errors else None
 
+    def notes(self) -> str:
+        """The notes shown (grey lines in a kernel after ``%load_ext``), one a line, prefix included."""
+        shown = [m["content"]["data"].get("text/plain", "") for m in self.messages if m["msg_type"] == "display_data"]
+        return "".join(f"{text}\n" for text in shown if text.startswith("jupyter-llm: "))
+
     def text(self) -> str:
         """Every string the front end was sent for this cell, joined (for searching); the live
         view's compressed operations are inflated first, as its front end does."""

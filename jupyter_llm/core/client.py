@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 from .. import emulator, errors
-from .cassette_transport import CassetteTransport
+from .cassette_transport import CassetteTransport, active
 from .config_file import Endpoint, check_headers
 from .http import HTTPTransport
 from .notes import note
@@ -104,8 +104,11 @@ def _retries(value) -> int:
 
 def _stand_in(session) -> str:
     server = emulator.shared()
-    if not session.emulated:
+    # Said once per kernel, and only where the emulator's answers reach the user directly: a
+    # cassette names itself instead, so a recorded notebook and its replay show the same notes.
+    if not session.emulated and active(session) is None:
         session.emulated = True
-        note("no gateway configured (set JUPYTER_LLM_BASE_URL or %llm_config base_url=...); "
-             f"answering with the built-in emulator, a test double, at {server.url}")
+        note("no gateway configured, so the built-in emulator answers with placeholder text. To use "
+             "your gateway: %llm_config base_url=https://…/v1 then %llm_config api_key (a hidden prompt), "
+             "or set JUPYTER_LLM_BASE_URL and JUPYTER_LLM_API_KEY before starting the kernel.")
     return server.url

@@ -87,7 +87,7 @@ class Session(HasTraits):
     routes = Dict(help="model-pattern routes to other keys / URLs, by name")
     model_overrides = Dict(help="catalogue overrides by model name")
     source = Dict(help="where each setting came from")
-    emulated = Bool(False, help="True when the built-in gateway emulator is answering")
+    emulated = Bool(False, help="True once the user was told the built-in gateway emulator answers")
     # Record/replay (cassette.py). Not in SETTINGS: a notebook's %llm_config table must read
     # the same when it is recorded and when it is replayed. None: JUPYTER_LLM_CASSETTE(_MODE).
     cassette = Unicode(None, allow_none=True, help="cassette file (default: beside the notebook)")
