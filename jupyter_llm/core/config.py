@@ -14,6 +14,7 @@ from traitlets import Bool, CaselessStrEnum, Dict, Float, HasTraits, Int, Unicod
 from .. import errors
 from . import config_file
 from .config_file import Endpoint, Route, Secrets, config_path
+from .policy import NONE, ModelPatterns, Policy, cap, load
 
 __all__ = ["SETTINGS", "Endpoint", "Route", "Secrets", "Session", "config_path"]
 
@@ -37,6 +38,11 @@ SETTINGS = {
     "requests_per_minute": "requests started per minute, whole session (None = no cap)",
     "tokens_per_minute": "tokens per minute, whole session, prompt estimate + reply (None = no cap)",
     "batch_confirm_over": "map() asks for confirm=True above this many requests (0 = never ask)",
+    # What a session may spend; an instructor's system config file can bound these (policy.py).
+    "allowed_models": "the only models requests may use: names or patterns like 'qwen3-*' (None = any)",
+    "budget_tokens": "tokens this session may use in all, prompts and replies (None = no budget)",
+    "budget_requests": "requests this session may send in all (None = no budget)",
+    "price_per_1k_tokens": "what 1,000 tokens cost in the gateway's quota unit, to compare jobs with the quota left (None = not known)",
 }
 
 _ENV = {
@@ -75,6 +81,10 @@ class Session(HasTraits):
     requests_per_minute = Int(None, allow_none=True, help=SETTINGS["requests_per_minute"])
     tokens_per_minute = Int(None, allow_none=True, help=SETTINGS["tokens_per_minute"])
     batch_confirm_over = Int(1000, help=SETTINGS["batch_confirm_over"])
+    allowed_models = ModelPatterns(help=SETTINGS["allowed_models"])
+    budget_tokens = Int(None, allow_none=True, help=SETTINGS["budget_tokens"])
+    budget_requests = Int(None, allow_none=True, help=SETTINGS["budget_requests"])
+    price_per_1k_tokens = Float(None, allow_none=True, help=SETTINGS["price_per_1k_tokens"])
     routes = Dict(help="model-pattern routes to other keys / URLs, by name")
     model_overrides = Dict(help="catalogue overrides by model name")
     source = Dict(help="where each setting came from")
@@ -82,9 +92,12 @@ class Session(HasTraits):
     # Record/replay (cassette.py). Not in SETTINGS: a notebook's %llm_config table must read
     # the same when it is recorded and when it is replayed. None: JUPYTER_LLM_CASSETTE(_MODE).
     cassette = Unicode(None, allow_none=True, help="cassette file (default: beside the notebook)")
-    cassette_mode = CaselessStrEnum(["off", "auto", "record", "replay"], default_value=None, allow_none=True,
-                                    help="off, auto (replay what is recorded, record the rest), record, replay")
+    cassette_mode = CaselessStrEnum(["off", "auto", "record", "replay", "fallback"], default_value=None,
+                                    allow_none=True, help="off, auto (replay what is recorded, record the rest), "
+                                    "record, replay, fallback (replay what is recorded, send the rest, keep nothing)")
     cassette_speed = Float(0.0, help="replay pace: 0 = instant, 1 = as recorded, 2 = twice as fast")
+    #: The system-wide config file's defaults and limits (read by reload()).
+    policy: Policy = NONE
 
     def __init__(self, *, load: bool = True, **kwargs):
         super().__init__()
@@ -99,12 +112,19 @@ class Session(HasTraits):
             raise errors.ConfigError("max_retries must be 0 or more")
         return proposal["value"]
 
-    @validate("max_concurrency", "requests_per_minute", "tokens_per_minute", "batch_confirm_over")
+    @validate("max_concurrency", "requests_per_minute", "tokens_per_minute", "batch_confirm_over", "budget_tokens",
+              "budget_requests")
     def _check_load(self, proposal):
         value = proposal["value"]
         if value is not None and value < 0:
             raise errors.ConfigError(f"{proposal['trait'].name} must be 0 or more (or none), not {value}")
-        return value
+        return cap(self, proposal["trait"].name, value)
+
+    @validate("price_per_1k_tokens")
+    def _check_price(self, proposal):
+        if proposal["value"] is not None and proposal["value"] <= 0:
+            raise errors.ConfigError("price_per_1k_tokens must be above 0 (or none when it is not known)")
+        return proposal["value"]
 
     @validate("timeout")
     def _check_timeout(self, proposal):
@@ -118,12 +138,12 @@ class Session(HasTraits):
             for name in SETTINGS:
                 self.set_trait(name, self.trait_defaults(name))
             self.routes, self.model_overrides = {}, {}
-            from_file = config_file.read(config_path(), set(SETTINGS))
+            self.policy, from_file, origins = load(config_path(), set(SETTINGS))
             self.routes, self.model_overrides = from_file.routes, from_file.models
             sources = {}
             for name, value in from_file.settings.items():
                 self.set(name, value)
-                sources[name] = "config file"
+                sources[name] = origins[name]
             for name, variables in _ENV.items():
                 for variable in variables:
                     if os.environ.get(variable):
@@ -169,7 +189,7 @@ class Session(HasTraits):
         inner = ", ".join(f"{k}={v!r}" for k, v in self.as_dict().items() if v not in (None, {}))
         return f"Session({inner})"
 
-    def _origin(self, name: str) -> str:
+    def origin(self, name: str) -> str:
         """Where a setting's value came from, for the settings table."""
         if name in self.source and getattr(self, name) == self._loaded.get(name):
             return self.source[name]
@@ -178,7 +198,7 @@ class Session(HasTraits):
     def _repr_mimebundle_(self, include=None, exclude=None):
         rows = "".join(
             f"<tr><td><code>{name}</code></td><td>{html.escape(repr(value))}</td>"
-            f"<td>{html.escape(self._origin(name))}</td>"
+            f"<td>{html.escape(self.origin(name))}</td>"
             f"<td>{html.escape(SETTINGS[name])}</td></tr>"
             for name, value in self.as_dict().items()
         )
