@@ -8,9 +8,11 @@ same chunks through the same display path, instantly or at the recorded pace.
 
 Modes: ``record`` (start afresh, call the gateway, keep everything), ``replay`` (never
 call the gateway; an unrecorded request is a :class:`~jupyter_llm.errors.CassetteMiss`),
-``auto`` (replay what is recorded, record what is not), ``off``. A request sent several
-times is recorded each time and replayed in the same order; sent more often than that
-(a cell re-run by hand), replay gives it its last recorded answer again.
+``auto`` (replay what is recorded, record what is not), ``fallback`` (replay what is
+recorded, send what is not to the gateway and keep nothing: a shipped notebook whose
+readers change its prompts), ``off``. A request sent several times is recorded each time
+and replayed in the same order; sent more often than that (a cell re-run by hand),
+replay gives it its last recorded answer again.
 
 Example::
 
@@ -34,7 +36,7 @@ from . import cassette_diff, kernel
 from .files import write_atomic
 from .notes import note
 
-MODES = ("off", "auto", "record", "replay")
+MODES = ("off", "auto", "record", "replay", "fallback")
 SUFFIX = ".llm.jsonl"
 _FORMAT = 1
 #: Keys of a chat body that the transport adds itself; they do not tell two requests apart.
@@ -66,7 +68,8 @@ class Cassette:
         self._used: dict[str, int] = {}
         self._lines: dict[tuple, str] = {}          # (sort key) -> serialised line
         self._announced = False
-        if mode in ("auto", "replay"):
+        self._live_told = False
+        if mode in ("auto", "replay", "fallback"):
             self._load()
 
     def __len__(self) -> int:
@@ -116,17 +119,23 @@ class Cassette:
             recorded = self._records.get(key, [])
             if self.mode != "record" and n < len(recorded):
                 return _replay(kind, recorded[n], self.speed)
-            if self.mode == "replay":
+            if self.mode in ("replay", "fallback"):
                 if recorded:
                     # Sent more often than recorded: a cell run again by hand. Its last answer
                     # is what the user saw for it, better than an error in the middle of a class.
                     return _replay(kind, recorded[-1], self.speed)
-                raise self._miss(kind, body)
+                if self.mode == "replay":
+                    raise self._miss(kind, body)
+        if self.mode == "fallback":
+            self._tell_live(kind)
+            return live()
         record = {"kind": kind, "n": n, "request": body}
         if kind == "chat":
             return self._record_stream(key, record, live, secrets)
         try:
             record["response"] = live()
+        except errors.BudgetExceeded:
+            raise  # the session's own limit, not the gateway's answer: nothing to replay
         except errors.LLMError as exc:
             record["error"] = _error_record(exc)
             self._store(key, record, secrets)
@@ -146,6 +155,8 @@ class Cassette:
             for chunk in live():
                 chunks.append([round(time.perf_counter() - start, 4), chunk])
                 yield chunk
+        except errors.BudgetExceeded:
+            raise  # the session's own limit, not the gateway's answer: nothing to replay
         except errors.LLMError as exc:
             record["error"] = _error_record(exc)
             self._store(key, record, secrets)
@@ -175,6 +186,13 @@ class Cassette:
         # Same words in every mode but the mode itself, so a recorded notebook and its replay
         # differ only where the sanitiser expects it.
         note(f"cassette {self.path.name} ({self.mode} mode)")
+
+    def _tell_live(self, kind: str) -> None:
+        if self._live_told:
+            return
+        self._live_told = True
+        note(f"{self.path.name} holds no answer for this {kind} request: sent live, and not recorded "
+             f"(fallback mode keeps the shipped cassette as it is).")
 
     def _miss(self, kind, request) -> errors.CassetteMiss:
         cell = cassette_diff.cell()
