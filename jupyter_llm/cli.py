@@ -5,6 +5,9 @@ mode; the cassette (``x.ipynb`` -> ``x.llm.jsonl``) and the notebook with its ne
 are both written, so ``pytest --nbval`` in replay mode compares the replay with exactly
 what was recorded. The gateway is whatever the environment and config file name; with
 none, the built-in emulator answers (and the command says so).
+
+``jupyter-llm doctor``: the checks of ``%llm_doctor`` from a terminal, with the same
+config files and environment a kernel started here would read; exit status 1 on a problem.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import sys
 from pathlib import Path
 
 from . import errors
+from .core import doctor
 from .core.cassette import default_path
 from .core.config import Session
 from .core.files import write_atomic
@@ -65,7 +69,18 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--cassette", type=Path, help="cassette file (one notebook only; default: x.llm.jsonl beside it)")
     rec.add_argument("--timeout", type=float, default=600, help="seconds each cell may run (default 600)")
     rec.add_argument("--kernel", default="python3", help="kernel name (default python3)")
+    check = commands.add_parser("doctor", help="check the settings, the gateway, the key and the models",
+                                description="Check, line by line, whether this machine can use the gateway: "
+                                            "settings and where they came from, network and proxy, key, quota, "
+                                            "models, one tiny chat, embeddings, rerank, versions.")
+    check.add_argument("-m", "--model", help="the chat model to try (default: the configured one)")
+    check.add_argument("--timeout", type=float, default=doctor.LIMIT,
+                       help=f"seconds each request may take (default {doctor.LIMIT:g})")
     args = parser.parse_args(argv)
+    if args.command == "doctor":
+        report = doctor.run(model=args.model, limit=args.timeout)
+        print(report)
+        return 0 if report.ok else 1
     if args.cassette and len(args.notebooks) > 1:
         parser.error("--cassette names one file: give one notebook with it")
     for path in args.notebooks:

@@ -24,6 +24,7 @@ MAGICS = {
     "llm_embed": ("line", "jupyter_llm.magics.embed"),
     "llm_cassette": ("line", "jupyter_llm.magics.cassette"),
     "llm_usage": ("line", "jupyter_llm.magics.usage"),
+    "llm_doctor": ("line", "jupyter_llm.magics.doctor"),
 }
 
 
