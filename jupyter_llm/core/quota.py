@@ -52,7 +52,7 @@ class Quota:
         """The tokens what is left pays for at ``price_per_1k`` (None: unlimited, or no price given)."""
         if self.left is None or not price_per_1k:
             return None
-        return int(self.left / price_per_1k * 1000)
+        return round(self.left / price_per_1k * 1000)
 
     def __str__(self) -> str:
         if self.total == 0:
