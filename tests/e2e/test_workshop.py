@@ -1,7 +1,13 @@
 """A workshop as the students see it, in real kernels against the emulator: an instructor's
 system-wide file gives the default model, the allow-list, budgets and concurrency; the
-gateway's quota shows in %llm_usage and in the settings panel."""
+gateway's quota shows in %llm_usage and in the settings panel; the workshop notebook opens
+in fallback mode, replays its answers and sends an edited prompt live."""
 from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 from support import MIDDLE, TEST_KEY, Kernel, kernel_environment, kernel_value
@@ -92,3 +98,78 @@ def test_the_settings_panel_shows_the_quota_left(student):
     shown = kernel_value(student, "panel.quota.value")
     assert "Quota left at the gateway: 1.00 of 1.00 left" in shown or "Quota left at the gateway: 0.9" in shown
     assert kernel_value(student, "list(panel.model.options)") == ["qwen3-32b", "qwen3-30b-a3b"]
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def opening_environment() -> dict[str, str]:
+    """The environment the shipped notebooks open in on Binder and under `make lab`: binder/start's."""
+    done = subprocess.run([str(ROOT / "binder" / "start"), "env", "-0"], capture_output=True, text=True, check=True,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_LLM_CASSETTE")})
+    return dict(item.split("=", 1) for item in done.stdout.split("\0") if "=" in item)
+
+
+def test_make_lab_and_binder_open_the_notebooks_in_fallback_mode():
+    recipe = subprocess.run(["make", "-n", "lab"], cwd=ROOT, capture_output=True, text=True)
+    assert "binder/start .venv/bin/jupyter lab --notebook-dir=notebooks" in recipe.stdout
+    assert opening_environment()["JUPYTER_LLM_CASSETTE_MODE"] == "fallback"
+
+
+@pytest.fixture
+def workshop(tmp_path):
+    """A copy of the shipped workshop notebook, its cassette and its data."""
+    for name in ("workshop.ipynb", "workshop.llm.jsonl"):
+        shutil.copy(ROOT / "notebooks" / name, tmp_path / name)
+    (tmp_path / "data").symlink_to(ROOT / "notebooks" / "data")
+    return tmp_path / "workshop.ipynb"
+
+
+def test_the_workshop_notebook_replays_its_answers_and_an_edited_prompt_goes_live(workshop, emulator, tmp_path):
+    import nbformat
+
+    notebook = nbformat.read(workshop, as_version=4)
+    assert "This is the cassette's *fallback* mode, which Binder and `make lab` turn on." in notebook.cells[0].source
+    env = {**opening_environment(), **kernel_environment(emulator.url, tmp_path / "config.toml"),
+           "JPY_SESSION_NAME": str(workshop)}
+    tape = workshop.with_suffix("").with_suffix(".llm.jsonl")
+    shipped, stamp = tape.read_bytes(), tape.stat().st_mtime_ns
+    kernel = Kernel(env)
+    try:
+        kernel.run(f"import os\nos.chdir({str(workshop.parent)!r})")
+        emulator.reset()
+        for cell in notebook.cells:
+            if cell.cell_type != "code":
+                continue
+            ran = kernel.run(cell.source)
+            assert ran.error is None, (cell.source, ran.error)
+            for saved in (o for o in cell.outputs if "text/markdown" in o.get("data", {})):
+                assert saved["data"]["text/markdown"] in ran.text().replace("\\n", "\n").replace('\\"', '"')
+        assert posts(emulator) == 0, "every answer came from the cassette"
+        edited = kernel.run("%%llm -m qwen3-32b --no-think\nWhat is a language model, in one sentence?")
+        assert edited.error is None
+        assert "holds no answer for this chat request: sent live, and not recorded" in stderr(edited)
+        sent = [r["body"] for r in emulator.requests if r["method"] == "POST"]
+        assert [b["messages"][-1]["content"] for b in sent] == ["What is a language model, in one sentence?"]
+    finally:
+        kernel.shutdown()
+    assert tape.read_bytes() == shipped and tape.stat().st_mtime_ns == stamp
+
+
+def test_with_no_gateway_configured_an_edited_prompt_goes_to_the_built_in_emulator(workshop, tmp_path):
+    env = {**opening_environment(), **kernel_environment("unused", tmp_path / "config.toml"),
+           "JPY_SESSION_NAME": str(workshop)}
+    del env["JUPYTER_LLM_BASE_URL"]
+    tape = workshop.with_suffix("").with_suffix(".llm.jsonl")
+    shipped = tape.read_bytes()
+    kernel = Kernel(env)
+    try:
+        kernel.run("%load_ext jupyter_llm")
+        edited = kernel.run("%%llm -m qwen3-32b --no-think\nName one river.")
+        assert edited.error is None, edited.error
+        said = stderr(edited)
+        assert "no gateway configured" in said and "answering with the built-in emulator" in said
+        assert "sent live, and not recorded" in said and kernel_value(kernel, "_llm.content")
+    finally:
+        kernel.shutdown()
+    assert tape.read_bytes() == shipped
