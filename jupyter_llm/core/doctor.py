@@ -125,7 +125,7 @@ class _Doctor:
             return [answered, _key_refused(exc), *_skipped("models")]
         took = time.perf_counter() - started
         self.served = {m["id"]: m for m in listed}
-        checks = [Check("reachable", True, f"answered in {took:.2f} s", seconds=took),
+        checks = [Check("reachable", True, "answered", seconds=took),
                   Check("key", True, "accepted")]
         return checks + [self._models()]
 
@@ -204,8 +204,7 @@ class _Doctor:
         if first is None:
             chat = Check("chat", False, f"{self.model} sent no text", "The model server may be failing: ask the admin.")
         else:
-            chat = Check("chat", True, f"{self.model}: first token after {first:.2f} s, {took:.2f} s in all",
-                         seconds=took)
+            chat = Check("chat", True, f"{self.model}: first token after {first:.2f} s", seconds=took)
         checks = [chat, Check("reasoning", True, _where_reasoning(seen, info))]
         if not info.thinking_switch:
             checks.append(Check("thinking switch", None, f"{self.model} has no thinking switch"))
@@ -259,7 +258,7 @@ class _Doctor:
             return [Check("embeddings", False, f"{model}: {type(exc).__name__}", str(exc))]
         took = time.perf_counter() - started
         dimensions = len(answer["data"][0]["embedding"])
-        return [Check("embeddings", True, f"{model}: {dimensions} dimensions in {took:.2f} s", seconds=took)]
+        return [Check("embeddings", True, f"{model}: {dimensions} dimensions", seconds=took)]
 
     def _rerank(self) -> list[Check]:
         model = self._first("rerank") if self.served is not None else None
@@ -273,7 +272,7 @@ class _Doctor:
         except errors.LLMError as exc:
             return [Check("rerank", False, f"{model}: {type(exc).__name__}", str(exc))]
         took = time.perf_counter() - started
-        return [Check("rerank", True, f"{model}: answered in {took:.2f} s", seconds=took)]
+        return [Check("rerank", True, f"{model}: answered", seconds=took)]
 
 def _skipped(*names: str) -> list[Check]:
     return [Check(name, None, "not checked: an earlier check failed") for name in names]
