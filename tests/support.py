@@ -1,12 +1,14 @@
 """Helpers of the tests: the recognisable test key, a real kernel driven through jupyter_client,
-and an HTML oracle written apart from the package's own sanitiser."""
+the environment binder/start gives, and an HTML oracle written apart from the package's own sanitiser."""
 from __future__ import annotations
 
 import json
 import os
 import queue
 import socket
+import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 
 # Recognisable on purpose: secret-scanning tests look for it (and its middle part)
 # in every output, error, log and file the tests produce.
@@ -107,6 +109,14 @@ def kernel_environment(base_url: str, config_file) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
     )
     return env
+
+
+def opening_environment() -> dict[str, str]:
+    """The environment the shipped notebooks open in on Binder and under `make lab`: binder/start's."""
+    start = Path(__file__).resolve().parents[1] / "binder" / "start"
+    done = subprocess.run([str(start), "env", "-0"], capture_output=True, text=True, check=True,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_LLM_CASSETTE")})
+    return dict(item.split("=", 1) for item in done.stdout.split("\0") if "=" in item)
 
 
 def kernel_value(kernel: Kernel, expr: str):

@@ -113,7 +113,7 @@ class SettingsPanel(widgets.VBox):
             self.quota.value = ""
             return
         colour = "var(--jp-error-color1, #b00020)" if found.spent else "var(--jp-ui-font-color2, grey)"
-        self.quota.value = (f'<span style="color: {colour}; margin-left: 114px">Quota left at the gateway: '
+        self.quota.value = (f'<span style="color: {colour}; margin-left: 114px">Quota at the gateway: '
                             f"{escape(str(found))}</span>")
 
     # -- inside -----------------------------------------------------------------------

@@ -163,8 +163,7 @@ def test_fallback_mode_replays_what_it_has_sends_the_rest_and_keeps_the_file_as_
         assert jupyter_llm.ask("Name a river.", model="qwen3-32b", display=False).content == first.content
     assert path.read_bytes() == shipped and path.stat().st_mtime_ns == stamp
     assert heard == ["cassette shipped.llm.jsonl (fallback mode)",
-                    "shipped.llm.jsonl holds no answer for this chat request: sent live, and not recorded "
-                    "(fallback mode keeps the shipped cassette as it is)."]
+                    "shipped.llm.jsonl has no answer for this chat request: sent live, not recorded (fallback mode)."]
 
 
 def test_fallback_mode_with_no_notebook_known_sends_everything_live(llm, monkeypatch):

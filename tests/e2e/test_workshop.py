@@ -4,13 +4,12 @@ gateway's quota shows in %llm_usage and in the settings panel; the workshop note
 in fallback mode, replays its answers and sends an edited prompt live."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from support import MIDDLE, TEST_KEY, Kernel, kernel_environment, kernel_value
+from support import MIDDLE, TEST_KEY, Kernel, kernel_environment, kernel_value, opening_environment
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -96,18 +95,11 @@ def test_a_reply_stopped_by_the_token_budget_keeps_its_text_in_the_notebook(kern
 def test_the_settings_panel_shows_the_quota_left(student):
     student.run("panel = jupyter_llm.SettingsPanel()\nawait panel.quota_task")
     shown = kernel_value(student, "panel.quota.value")
-    assert "Quota left at the gateway: 1.00 of 1.00 left" in shown or "Quota left at the gateway: 0.9" in shown
+    assert "Quota at the gateway: 1.00 of 1.00 left (0.00 used)" in shown
     assert kernel_value(student, "list(panel.model.options)") == ["qwen3-32b", "qwen3-30b-a3b"]
 
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def opening_environment() -> dict[str, str]:
-    """The environment the shipped notebooks open in on Binder and under `make lab`: binder/start's."""
-    done = subprocess.run([str(ROOT / "binder" / "start"), "env", "-0"], capture_output=True, text=True, check=True,
-                          env={k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_LLM_CASSETTE")})
-    return dict(item.split("=", 1) for item in done.stdout.split("\0") if "=" in item)
 
 
 def test_make_lab_and_binder_open_the_notebooks_in_fallback_mode():
@@ -148,9 +140,12 @@ def test_the_workshop_notebook_replays_its_answers_and_an_edited_prompt_goes_liv
         assert posts(emulator) == 0, "every answer came from the cassette"
         edited = kernel.run("%%llm -m qwen3-32b --no-think\nWhat is a language model, in one sentence?")
         assert edited.error is None
-        assert "holds no answer for this chat request: sent live, and not recorded" in stderr(edited)
+        assert "has no answer for this chat request: sent live, not recorded (fallback mode)" in stderr(edited)
+        again = kernel.run("%%llm -m qwen3-32b --no-think\nIs 223 a prime number?")
+        assert "has no answer for this chat request" in stderr(again), "each cell that goes live says so"
         sent = [r["body"] for r in emulator.requests if r["method"] == "POST"]
-        assert [b["messages"][-1]["content"] for b in sent] == ["What is a language model, in one sentence?"]
+        assert [b["messages"][-1]["content"] for b in sent] == ["What is a language model, in one sentence?",
+                                                                "Is 223 a prime number?"]
     finally:
         kernel.shutdown()
     assert tape.read_bytes() == shipped and tape.stat().st_mtime_ns == stamp
@@ -169,7 +164,7 @@ def test_with_no_gateway_configured_an_edited_prompt_goes_to_the_built_in_emulat
         assert edited.error is None, edited.error
         said = stderr(edited)
         assert "no gateway configured" in said and "answering with the built-in emulator" in said
-        assert "sent live, and not recorded" in said and kernel_value(kernel, "_llm.content")
+        assert "sent live, not recorded" in said and kernel_value(kernel, "_llm.content")
     finally:
         kernel.shutdown()
     assert tape.read_bytes() == shipped
