@@ -38,6 +38,9 @@ def test_unlimited_keys_and_gateways_without_billing_routes(llm):
 def test_nothing_is_asked_when_no_gateway_is_configured_and_a_dead_one_costs_no_error(llm):
     llm.base_url, llm.emulated = None, False
     assert quota.read(llm) is None and llm.emulated is False  # the emulator was not started for it
+    llm.emulated = True  # the built-in emulator answering: a test double's quota is not the user's
+    assert quota.read(llm) is None
+    llm.emulated = False
     llm.base_url = closed_url()
     assert quota.read(llm) is None
     with pytest.raises(errors.ConnectionError):
