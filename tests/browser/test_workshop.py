@@ -7,8 +7,7 @@ import re
 import shutil
 
 import pytest
-from lab_fixtures import (ROOT, Lab, browser, lab_root, menu, open_and_run_all, open_notebook, page,  # noqa: F401
-                          run_cell, shoot, wait_cells_done, write_notebook)
+from lab_fixtures import ROOT, Lab, browser, lab_root, open_and_run_all, page, shoot, write_notebook  # noqa: F401
 from support import MIDDLE, TEST_KEY, kernel_environment, opening_environment
 
 pytestmark = pytest.mark.timeout(300)

@@ -63,3 +63,16 @@ def test_replayed_answers_are_free_and_a_budget_stop_is_not_recorded(llm, emulat
         ask("a new question", model="qwen3-32b", think=False, display=False)
     # The session's own limit is no answer of the gateway: a later run must send the request.
     assert tape.read_text() == recorded
+
+
+def test_a_batch_stops_at_the_budget_and_a_rerun_sends_only_the_rows_left(llm, emulator):
+    import jupyter_llm
+
+    rows = [f"review {i}" for i in range(6)]
+    llm.budget_requests = 4
+    with pytest.raises(errors.BudgetExceeded):
+        jupyter_llm.map(rows, "Classify: {text}", model="qwen3-32b", think=False, concurrency=1)
+    assert posts(emulator) == 4
+    llm.budget_requests = 10
+    done = jupyter_llm.map(rows, "Classify: {text}", model="qwen3-32b", think=False, concurrency=1)
+    assert done.notna().all() and posts(emulator) == 6, "the four answered rows came from the cache"
