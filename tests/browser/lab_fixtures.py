@@ -104,7 +104,8 @@ def open_notebook(page, lab, name: str) -> None:
     """Start the notebook's kernel, open the notebook, wait until it is connected and idle."""
     lab.kernel_for(name)
     page.goto(lab.url(f"tree/{name}"))
-    page.wait_for_selector(".jp-Notebook .jp-Cell .jp-InputArea-editor", timeout=60_000)
+    # A rendered Markdown cell hides its editor: wait for one that shows.
+    page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor").filter(visible=True).first.wait_for(timeout=60_000)
     # The status bar reads "Python 3 (ipykernel) | Idle" once the page is connected to the kernel.
     page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=60_000)
 
