@@ -166,11 +166,16 @@ def test_fallback_mode_replays_what_it_has_sends_the_rest_and_keeps_the_file_as_
                     "shipped.llm.jsonl has no answer for this chat request: sent live, not recorded (fallback mode)."]
 
 
-def test_fallback_mode_with_no_notebook_known_sends_everything_live(llm, monkeypatch):
+def test_fallback_mode_with_no_cassette_to_read_is_no_cassette(llm, monkeypatch, tmp_path, heard):
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
     monkeypatch.setenv("JUPYTER_LLM_CASSETTE_MODE", "fallback")
-    assert active(llm) is None
+    assert active(llm) is None  # no notebook known: a console, a script
+    notebook = tmp_path / "new.ipynb"
+    notebook.write_text("{}", encoding="utf-8")
+    monkeypatch.setenv("JPY_SESSION_NAME", str(notebook))
+    assert active(llm) is None  # a notebook of the student's own, with no cassette beside it
     assert jupyter_llm.ask("hello", model="qwen3-32b", display=False).content
+    assert not (tmp_path / "new.llm.jsonl").exists() and not [n for n in heard if "fallback" in n]
 
 
 def test_replay_at_the_recorded_pace(llm, tmp_path):
