@@ -21,7 +21,7 @@ lab: $(STAMP)
 test: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest tests
-	JUPYTER_LLM_CASSETTE_MODE=replay $(BIN)/python -m pytest --nbval notebooks --nbval-sanitize-with notebooks/nbval_sanitize.cfg
+	JUPYTER_LLM_DATA_DIR=$$(mktemp -d) JUPYTER_LLM_CASSETTE_MODE=replay $(BIN)/python -m pytest --nbval notebooks --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 
 unit: $(STAMP)
 	$(BIN)/lint-imports
@@ -29,7 +29,7 @@ unit: $(STAMP)
 
 ## Notebooks under strict nbval, answered from their cassettes (x.ipynb -> x.llm.jsonl): no gateway needed.
 notebooks: $(STAMP)
-	JUPYTER_LLM_CASSETTE_MODE=replay $(BIN)/python -m pytest --nbval notebooks --nbval-sanitize-with notebooks/nbval_sanitize.cfg
+	JUPYTER_LLM_DATA_DIR=$$(mktemp -d) JUPYTER_LLM_CASSETTE_MODE=replay $(BIN)/python -m pytest --nbval notebooks --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 
 ## Re-record notebooks/ with the built-in emulator: new cassettes and saved outputs (`jupyter-llm record`).
 refresh-notebooks: $(STAMP)

@@ -65,6 +65,7 @@ def scratch_env(tmp: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER_LLM_", "OPENAI_"))}
     env.update(
         JUPYTER_LLM_CONFIG_FILE=str(tmp / "no-config.toml"),
+        JUPYTER_LLM_DATA_DIR=str(tmp / "data"),
         IPYTHONDIR=str(tmp / "ipython"),
         PYTHONUNBUFFERED="1",
         MPLBACKEND="Agg",

@@ -37,6 +37,7 @@ __all__ = [
     "rerank",
     "plot_embeddings",
     "cassette",
+    "log",
     "ChatPanel",
     "SettingsPanel",
     "ComparePanel",
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from .core import cassette
     from .core.config import Session
     from .data.batch import map as map  # public, though not in __all__
+    from .data.calls import log
     from .data.embeddings import embed, search, similar, vectors
     from .data.projection import plot_embeddings
     from .core.reply import Reply
@@ -76,6 +78,7 @@ _LAZY = {
     "plot_embeddings": ("data.projection", "plot_embeddings"),
     # The module itself: calling it, jupyter_llm.cassette(path, mode), opens a cassette.
     "cassette": ("core.cassette", None),
+    "log": ("data.calls", "log"),
     "map": ("data.batch", "map"),
     "ChatPanel": ("widgets.chat", "ChatPanel"),
     "SettingsPanel": ("widgets.settings", "SettingsPanel"),

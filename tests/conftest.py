@@ -25,6 +25,7 @@ def _isolated_config(tmp_path, monkeypatch):
         if name.startswith(("JUPYTER_LLM_", "OPENAI_")):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("JUPYTER_LLM_CONFIG_FILE", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("JUPYTER_LLM_DATA_DIR", str(tmp_path / "data"))
 
 
 @pytest.fixture

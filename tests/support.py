@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+from pathlib import Path
 import socket
 import subprocess
 from dataclasses import dataclass, field
@@ -106,6 +107,7 @@ def kernel_environment(base_url: str, config_file) -> dict[str, str]:
         JUPYTER_LLM_BASE_URL=base_url,
         JUPYTER_LLM_API_KEY=TEST_KEY,
         JUPYTER_LLM_CONFIG_FILE=str(config_file),
+        JUPYTER_LLM_DATA_DIR=str(Path(config_file).parent / "data"),
         PYTHONUNBUFFERED="1",
     )
     return env

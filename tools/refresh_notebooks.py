@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from jupyter_llm.cli import main as record
@@ -16,6 +17,7 @@ def main(argv: list[str]) -> int:
     for name in [n for n in os.environ if n.startswith(("JUPYTER_LLM_", "OPENAI_"))]:
         del os.environ[name]
     os.environ["JUPYTER_LLM_CONFIG_FILE"] = os.devnull
+    os.environ["JUPYTER_LLM_DATA_DIR"] = tempfile.mkdtemp(prefix="jupyter-llm-record-")
     paths = [Path(a) for a in argv] or sorted(Path("notebooks").glob("*.ipynb"))
     return record(["record", *map(str, paths)])
 

@@ -117,6 +117,7 @@ class Cassette:
             n = self._used.get(key, 0)
             self._used[key] = n + 1
             recorded = self._records.get(key, [])
+            _decided.source = "replayed"
             if self.mode != "record" and n < len(recorded):
                 return _replay(kind, recorded[n], self.speed)
             if self.mode in ("replay", "fallback"):
@@ -127,8 +128,10 @@ class Cassette:
                 if self.mode == "replay":
                     raise self._miss(kind, body)
         if self.mode == "fallback":
+            _decided.source = "live"
             self._tell_live(kind)
             return live()
+        _decided.source = "recorded"
         record = {"kind": kind, "n": n, "request": body}
         if kind == "chat":
             return self._record_stream(key, record, live, secrets)
@@ -209,6 +212,15 @@ class Cassette:
             f"`jupyter-llm record NOTEBOOK`, or record what is missing with %llm_cassette --mode auto.",
             cell=cell, differences=differences, nearest=nearest,
         )
+
+
+_decided = threading.local()
+
+
+def last_decision() -> str:
+    """How this thread's last :meth:`Cassette.answer` went: ``replayed``, ``recorded`` or ``live``
+    (fallback mode: sent, and not recorded)."""
+    return getattr(_decided, "source", "recorded")
 
 
 def _replay(kind: str, record: dict, speed: float):

@@ -21,6 +21,14 @@ _opened: dict[tuple, cassette.Cassette] = {}
 _opened_lock = threading.Lock()
 
 
+_answered = threading.local()
+
+
+def last_source() -> str:
+    """How this thread's last request was answered: ``live``, ``replayed`` or ``recorded``."""
+    return getattr(_answered, "source", "live")
+
+
 class CassetteTransport(Transport):
     """Replays and records through the active cassette; ``inner`` answers everything else."""
 
@@ -31,8 +39,11 @@ class CassetteTransport(Transport):
     def handle(self, request: Request):
         tape = active(self.session)
         if tape is None:
+            _answered.source = "live"
             return self.inner.handle(request)
-        return tape.answer(request, lambda: self.inner.handle(request))
+        answer = tape.answer(request, lambda: self.inner.handle(request))
+        _answered.source = cassette.last_decision()
+        return answer
 
     def prepare(self, request: Request) -> None:
         tape = active(self.session)

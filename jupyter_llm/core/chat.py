@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .. import errors
+from . import call_log
+from .cassette_transport import last_source
 from .client import Client, take_options
 from .events import Event, Notice, RoundEnd, Usage
 from .notes import note
@@ -75,6 +77,7 @@ def _round(request: ChatRequest, messages: list[dict], client: Client, on_event:
     client.prepare(request.model)
     builder = ReplyBuilder(request.model)
     builder.reply.messages = messages
+    source = "live"
 
     def emit(event: Event) -> None:
         builder.add(event)
@@ -87,6 +90,7 @@ def _round(request: ChatRequest, messages: list[dict], client: Client, on_event:
     chunks = None
     try:
         chunks = client.chat(body, on_notice=lambda text: emit(Notice(text)))
+        source = last_source()
         for event in events(chunks, opens_thinking=request.opens_thinking, tools=request.offers_tools):
             emit(event)
         if builder.reply.finish_reason is None:
@@ -109,11 +113,35 @@ def _round(request: ChatRequest, messages: list[dict], client: Client, on_event:
             _run_tools(request, reply, emit, *tools_round)
         except KeyboardInterrupt as exc:
             error = exc
+    _log(request, body, reply, error, source, client.session)
     if error is not None:
         error.reply = reply
         raise error
     emit(RoundEnd(reply))
     return reply
+
+
+def _log(request: ChatRequest, body: dict, reply: Reply, error, source: str, session) -> None:
+    """File the round in the call log: what was sent, what came back, how, from where."""
+    if not session.log:
+        return
+    reply.log_id = call_log.new_id()
+    usage = reply.usage
+    params = {k: v for k, v in body.items() if k not in ("messages", "tools", "model")}
+    call_log.record({
+        "id": reply.log_id, "kind": "chat", "model": request.model, **call_log.where(),
+        "params": params, "messages": body.get("messages"),
+        "tools": [t.get("function", {}).get("name") for t in body.get("tools") or ()] or None,
+        "tool_calls": [{"name": c.name, "arguments": c.arguments_json} for c in reply.tool_calls] or None,
+        "content": reply.content, "reasoning": reply.reasoning, "finish_reason": reply.finish_reason,
+        "prompt_tokens": usage.prompt_tokens if usage else None,
+        "completion_tokens": usage.completion_tokens if usage else None,
+        "reasoning_tokens": usage.reasoning_tokens if usage else None,
+        "ttft": reply.ttft, "duration": reply.elapsed,
+        "error_class": type(error).__name__ if error is not None else None,
+        "error_message": str(error) if error is not None else None,
+        "source": source, "conversation": request.conversation, "batch": request.batch,
+    }, content=session.log_content)
 
 
 def _run_tools(request: ChatRequest, reply: Reply, emit: OnEvent, number: int, rounds: int) -> None:

@@ -38,6 +38,10 @@ SETTINGS = {
     "requests_per_minute": "requests started per minute, whole session (None = no cap)",
     "tokens_per_minute": "tokens per minute, whole session, prompt estimate + reply (None = no cap)",
     "batch_confirm_over": "map() asks for confirm=True above this many requests (0 = never ask)",
+    # Provenance (call_log.py) and work that survives a restart (data/cache.py).
+    "log": "keep a searchable log of every call on this machine (%llm_log)",
+    "log_content": "with log on: keep prompts and replies too (false: model, tokens and timings only)",
+    "cache": "where finished map() rows and embeddings are kept: disk (survives restarts), memory or off",
     # What a session may spend; an instructor's system config file can bound these (policy.py).
     "allowed_models": "the only models requests may use: names or patterns like 'qwen3-*' (None = any)",
     "budget_tokens": "tokens this session may use in all, prompts and replies (None = no budget)",
@@ -81,6 +85,9 @@ class Session(HasTraits):
     requests_per_minute = Int(None, allow_none=True, help=SETTINGS["requests_per_minute"])
     tokens_per_minute = Int(None, allow_none=True, help=SETTINGS["tokens_per_minute"])
     batch_confirm_over = Int(1000, help=SETTINGS["batch_confirm_over"])
+    log = Bool(True, help=SETTINGS["log"])
+    log_content = Bool(True, help=SETTINGS["log_content"])
+    cache = CaselessStrEnum(["disk", "memory", "off"], default_value="disk", help=SETTINGS["cache"])
     allowed_models = ModelPatterns(help=SETTINGS["allowed_models"])
     budget_tokens = Int(None, allow_none=True, help=SETTINGS["budget_tokens"])
     budget_requests = Int(None, allow_none=True, help=SETTINGS["budget_requests"])

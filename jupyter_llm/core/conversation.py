@@ -99,7 +99,7 @@ class Conversation:
                      f"oldest turn(s) were left out of this request (they stay in .messages).")
         # Messages given to the constructor (a panel's transcript) may carry reasoning: never send it back.
         request = head + [_without_reasoning(m) for m in history] + [turn]
-        reply = send(request, model=model, on_event=on_event, **kw)
+        reply = send(request, model=model, on_event=on_event, conversation=self.name, **kw)
         added = reply.messages[len(request):] if len(reply.messages) > len(request) else []
         if not added or added[-1].get("role") != "assistant":
             added = [*added, {"role": "assistant", "content": reply.content}]

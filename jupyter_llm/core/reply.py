@@ -72,6 +72,8 @@ class Reply:
     token_logprobs: list = field(default_factory=list, repr=False)
     #: Choices after the first, when the request asked for ``n`` > 1.
     alternatives: list = field(default_factory=list, repr=False)
+    #: The call log's row for this reply (``%llm_log ID`` shows it); None when the log is off.
+    log_id: str | None = None
 
     @property
     def complete(self) -> bool:

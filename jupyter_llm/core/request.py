@@ -44,6 +44,9 @@ class ChatRequest:
     #: Ask before each tool call: True, False, or a callable taking the ToolCall.
     confirm: object = False
     soft_think_switch: bool = False
+    #: What the call log files this request under: a conversation's name, a batch's id.
+    conversation: str | None = None
+    batch: str | None = None
 
     @property
     def opens_thinking(self) -> bool:
@@ -79,7 +82,7 @@ class ChatRequest:
 
 def build(session, catalog: Catalog, messages: list[dict], *, model: str | None = None,
           think: bool | None = None, tools=None, max_tool_rounds: int | None = None, confirm=None,
-          **params) -> ChatRequest:
+          conversation: str | None = None, batch: str | None = None, **params) -> ChatRequest:
     """A :class:`ChatRequest` for ``messages`` with the session's defaults applied.
 
     ``model`` and ``think`` left as None follow the session; so do ``temperature`` and
@@ -95,7 +98,7 @@ def build(session, catalog: Catalog, messages: list[dict], *, model: str | None 
         if value is not None:
             params[name] = value
     request = ChatRequest(messages=messages, model=model, info=info, think=think, params=params,
-                          soft_think_switch=session.soft_think_switch)
+                          soft_think_switch=session.soft_think_switch, conversation=conversation, batch=batch)
     request.check()
     if tools and all(isinstance(t, dict) for t in tools):
         params["tools"] = tools

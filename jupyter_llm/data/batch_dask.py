@@ -4,7 +4,8 @@ Each partition runs :func:`jupyter_llm.map` inside a Dask worker. A worker's ses
 not the notebook's, so the connection settings go along with the task (a snapshot whose
 ``repr`` hides the key); each worker then has its own limiter and row cache. For a
 global budget across the cluster, divide it: with W workers, ``max_concurrency=B // W``
-(and ``requests_per_minute``/``tokens_per_minute`` likewise).
+(and ``requests_per_minute``/``tokens_per_minute`` likewise). Workers keep no call log and
+cache rows in memory only: their disks are not the notebook's.
 """
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ _SHIPPED = ("api_key", "auth", "model", "think", "soft_think_switch", "temperatu
 def _snapshot(model: str | None) -> _Settings:
     session = current()
     values = {name: getattr(session, name) for name in _SHIPPED}
+    # A worker is another machine: no call log there, and no disk cache a later run could not find.
+    values.update(log=False, cache="memory")
     # The endpoint resolves routes and the built-in emulator to a concrete URL a worker can use.
     endpoint = Client(session).endpoint(model or session.model)
     values.update(base_url=endpoint.base_url, api_key=endpoint.api_key, auth=endpoint.auth)

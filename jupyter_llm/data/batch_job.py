@@ -25,6 +25,7 @@ from contextlib import nullcontext
 from dataclasses import replace
 
 from .. import errors
+from ..core import call_log
 from ..core.chat import chat
 from ..core.client import Client, take_options
 from ..core.kernel import in_kernel
@@ -36,6 +37,8 @@ from ..core.session import catalog, current
 from ..core.tokens import estimate_tokens
 from ..core.usage import batch_counter, set_last_batch
 from . import batch_fit
+from . import cache as cache_store
+from .calls import record_call
 from .schema import Schema, as_schema
 
 #: Errors that say the whole batch cannot work (key, model, setting): stop, do not fail row by row.
@@ -46,14 +49,12 @@ _RETRY = (errors.RateLimitError, errors.GatewayError, errors.TimeoutError, error
           errors.IncompleteReply)
 _PROGRESS_ROWS = 10
 
-_cache: dict[str, tuple] = {}
-_cache_lock = threading.Lock()
+_lock = threading.Lock()
 
 
 def clear_cache() -> None:
-    """Forget every finished row of this session (the next map() sends them all again)."""
-    with _cache_lock:
-        _cache.clear()
+    """Forget every finished row (the next map() sends them all again): on disk too, see :mod:`.cache`."""
+    cache_store.clear()
 
 
 def run(data, prompt, *, model: str | None = None, schema=None, system: str | None = None,
@@ -66,12 +67,31 @@ def run(data, prompt, *, model: str | None = None, schema=None, system: str | No
             raise errors.ConfigError(f"{name} must be a whole number, 0 or more, not {value!r}.")
     session = current()
     client = Client(session, **take_options(params))
-    template = build(session, catalog(session), [], model=model, think=think, **params)
+    batch = call_log.new_id()
+    template = build(session, catalog(session), [], model=model, think=think, batch=batch, **params)
     job = _Job(data, prompt, template, client, system=system, spec=as_schema(schema) if schema is not None else None,
                cache=cache)
     job.check_size(confirm)
-    job.run(_concurrency(concurrency), rpm, tpm, retries, progress)
+    started, error = time.perf_counter(), None
+    try:
+        job.run(_concurrency(concurrency), rpm, tpm, retries, progress)
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        _log_batch(job, batch, template, started, error)
     return job.result()
+
+
+def _log_batch(job, batch: str, template: ChatRequest, started: float, error) -> None:
+    """The batch's own row in the call log: what it sent, how many rows, from the cache or failed."""
+    counts = {"rows": len(job.prompts), "answered": sum(job.done), "from_cache": job.from_cache,
+              "failed": len(job.errors), "prompt_template": job.template_text}
+    tokens = {"prompt_tokens": sum(r["prompt_tokens"] for r in job.usage.values()),
+              "completion_tokens": sum(r["completion_tokens"] for r in job.usage.values())}
+    record_call("batch", job.model, params={**template.params, **counts}, inputs=None, outcome=job.summary,
+                started=started, error=error if isinstance(error, Exception) else None, usage=tokens,
+                source="", batch=batch)
 
 
 def _concurrency(concurrency: int | None) -> int:
@@ -93,6 +113,7 @@ class _Job:
                  spec: Schema | None, cache: bool):
         self.index, records, kind = _rows(data)
         self.prompts = [_fill(prompt, record, kind) for record in records]
+        self.template_text = prompt if isinstance(prompt, str) else getattr(prompt, "__name__", repr(prompt))
         self.client = client
         self.model = template.model
         self.spec = spec
@@ -113,11 +134,11 @@ class _Job:
         self.failures: Counter = Counter()
         self.from_cache = 0
         if cache:
-            with _cache_lock:
-                for i, key in enumerate(self.keys):
-                    if key in _cache:
-                        self.values[i], self.done[i] = _cache[key], True
-                        self.from_cache += 1
+            cached = cache_store.get_rows(self.keys)
+            for i, key in enumerate(self.keys):
+                if key in cached:
+                    self.values[i], self.done[i] = cached[key], True
+                    self.from_cache += 1
         # Rows with the same request are sent once: the first carries its twins' answers.
         self.pending, self.twins, first = [], {}, {}
         for i in range(n):
@@ -234,13 +255,12 @@ class _Job:
             for row in (i, *self.twins.get(i, ())):
                 self.values[row], self.done[row] = value, True
             if self.cache:
-                with _cache_lock:
-                    _cache[self.keys[i]] = value
+                cache_store.put_row(self.keys[i], value)
             return
 
     def _ask_in_prompt(self) -> None:
         """The server refused ``response_format``: put the schema in the system prompt, for every row."""
-        with _cache_lock:
+        with _lock:
             template = self._request[0]
             if "response_format" not in template.params:
                 return  # another row switched already
@@ -251,7 +271,7 @@ class _Job:
               f"in the system prompt instead. Set structured = false for it in the catalogue to skip the try.")
 
     def _fail(self, i: int, kind: str, message: str) -> None:
-        with _cache_lock:  # rows fail from several threads; a Counter's += is not atomic
+        with _lock:  # rows fail from several threads; a Counter's += is not atomic
             for row in (i, *self.twins.get(i, ())):
                 self.errors[row] = message
                 self.failures[kind] += 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
-import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
@@ -21,6 +21,8 @@ from .. import errors
 from ..core.client import Client
 from ..core.notes import note
 from ..core.session import catalog, current
+from . import cache as cache_store
+from .calls import record_call
 from .rerank import rerank as _rerank
 from .vectors import VectorArray
 
@@ -28,19 +30,15 @@ COLUMN = "embedding"
 #: Batches above which a progress bar is shown (when tqdm is installed).
 PROGRESS_BATCHES = 16
 
-_cache: dict[bytes, np.ndarray] = {}
-_cache_lock = threading.Lock()
-
-
 def clear_cache() -> None:
-    """Forget every cached vector of this session."""
-    with _cache_lock:
-        _cache.clear()
+    """Forget every cached vector and ``map()`` row (on disk too: see :mod:`.cache`)."""
+    cache_store.clear()
 
 
 def cache_size() -> int:
-    """How many distinct (model, dimensions, text) vectors the session cache holds."""
-    return len(_cache)
+    """How many distinct (model, dimensions, text) vectors the cache holds."""
+    stats = cache_store.stats()
+    return stats["memory_vectors"] if cache_store.mode() == "memory" else stats["disk_vectors"]
 
 
 def with_instruction(text: str, instruction: str | None) -> str:
@@ -113,10 +111,15 @@ def embed(
             first[text] = i
     prefix = f"{model}\x00{dimensions}\x00".encode()
     keys = {text: hashlib.sha256(prefix + text.encode("utf-8", "surrogatepass")).digest() for text in first}
-    found = {text: _cache.get(keys[text]) for text in first} if cache else {}
-    todo = [text for text in first if found.get(text) is None]
+    texts = list(first)
+    cached, hit = cache_store.get_vectors([keys[t] for t in texts], dimensions) if cache else (None, None)
+    todo = [t for t, h in zip(texts, hit) if not h] if cache else texts
     if missing:
         note(f"{missing:,} of {n:,} inputs are empty or missing; their vectors are NaN.")
+    if cache and len(first) > len(todo):
+        record_call("embeddings", model, params={"dimensions": dimensions, "instruction": instruction,
+                                                 "from_cache": len(first) - len(todo)},
+                    inputs=None, started=time.perf_counter(), source="cache")
 
     client = Client(session)
     request = dict(model=model, encoding_format="base64")
@@ -124,26 +127,29 @@ def embed(
         request["dimensions"] = dimensions
 
     def fetch(batch: list[str]) -> list[np.ndarray]:
+        started = time.perf_counter()
+        params = {k: v for k, v in request.items() if k != "model"} | {"instruction": instruction}
         try:
             body = client.embeddings(dict(request, input=batch), on_notice=note)
-        except errors.BadRequest as exc:
-            refused = _dimensions_refused(exc, model, dimensions)
+        except errors.LLMError as exc:
+            record_call("embeddings", model, params=params, inputs=batch, started=started, error=exc)
+            refused = _dimensions_refused(exc, model, dimensions) if isinstance(exc, errors.BadRequest) else None
             if refused is None:
                 raise
             raise refused from exc
+        record_call("embeddings", model, params=params, inputs=batch, started=started, usage=body.get("usage"))
         return _decode(body, len(batch), model)
 
     block: np.ndarray | None = None
     batches = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
-    dim = dimensions or next((v.shape[0] for v in found.values() if v is not None), None)
+    dim = dimensions or (cached.shape[1] if cached is not None else None)
 
     def store(batch: list[str], rows: list[np.ndarray]) -> None:
-        for text, row in zip(batch, rows):
-            block[first[text]] = row
-            if cache:
-                view = block[first[text]]
-                with _cache_lock:
-                    _cache[keys[text]] = view
+        positions = [first[text] for text in batch]
+        for position, row in zip(positions, rows):
+            block[position] = row
+        if cache:
+            cache_store.put_vectors([keys[text] for text in batch], block[positions])
 
     pending = batches
     leftover: list[np.ndarray] | None = None
@@ -152,12 +158,11 @@ def embed(
         leftover = fetch(batches[0])
         dim = leftover[0].shape[0] if leftover else 0
     block = np.full((n, dim or 0), np.nan, dtype=np.float32)
-    for text, vector in found.items():
-        if vector is not None:
-            if vector.shape[0] != block.shape[1]:
-                raise errors.GatewayError(f"{model} returned vectors of {vector.shape[0]} dimensions, "
-                                          f"expected {block.shape[1]}.")
-            block[first[text]] = vector
+    if cached is not None:
+        if cached.shape[1] != block.shape[1]:
+            raise errors.GatewayError(f"{model} returned vectors of {block.shape[1]} dimensions; the cache holds "
+                                      f"{cached.shape[1]}. Clear it with %llm_cache --clear.")
+        block[np.array([first[t] for t in texts])[hit]] = cached[hit]
     if leftover is not None:
         store(batches[0], leftover)
         pending = batches[1:]

@@ -6,7 +6,9 @@ Two answer shapes exist in the wild and both are read: vLLM's (Jina/Cohere)
 """
 from __future__ import annotations
 
+import json
 import math
+import time
 
 import numpy as np
 import pandas as pd
@@ -15,6 +17,7 @@ from .. import errors
 from ..core.client import Client
 from ..core.notes import note
 from ..core.session import catalog, current
+from .calls import record_call
 
 
 def rerank(query: str, documents, *, top_n: int | None = None, model: str | None = None,
@@ -47,8 +50,18 @@ def rerank(query: str, documents, *, top_n: int | None = None, model: str | None
     body = {"model": model, "query": query, "documents": texts}
     if top_n is not None:
         body["top_n"] = top_n
-    answer = Client(session).rerank(body, on_notice=note)
+    started = time.perf_counter()
+    params = {"top_n": top_n} if top_n is not None else {}
+    try:
+        answer = Client(session).rerank(body, on_notice=note)
+    except errors.LLMError as exc:
+        record_call("rerank", model, params=params, inputs={"query": query, "documents": texts}, started=started,
+                    error=exc)
+        raise
     pairs = parse(answer, len(texts), model)
+    record_call("rerank", model, params=params, inputs={"query": query, "documents": texts},
+                outcome=json.dumps([{"index": i, "score": s} for i, s in sorted(pairs, key=lambda p: -p[1])]),
+                started=started)
     pairs.sort(key=lambda p: (-p[1], p[0]))
     if top_n is not None:
         pairs = pairs[:top_n]

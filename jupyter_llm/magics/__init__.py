@@ -24,6 +24,8 @@ MAGICS = {
     "llm_embed": ("line", "jupyter_llm.magics.embed"),
     "llm_cassette": ("line", "jupyter_llm.magics.cassette"),
     "llm_usage": ("line", "jupyter_llm.magics.usage"),
+    "llm_log": ("line", "jupyter_llm.magics.log"),
+    "llm_cache": ("line", "jupyter_llm.magics.log"),
     "llm_doctor": ("line", "jupyter_llm.magics.doctor"),
 }
 

@@ -20,6 +20,7 @@ from support import TEST_KEY, closed_port
 
 import jupyter_llm
 from jupyter_llm import errors
+from jupyter_llm.core import call_log, store
 from jupyter_llm.core.chat import send
 from jupyter_llm.core.client import Client, http_transport
 from jupyter_llm.core.session import catalog
@@ -99,6 +100,10 @@ def test_fault_matrix_through_ask_leaks_nothing(emulator, debug_log, capsys, aut
         assert_clean("a DEBUG log line", "\n".join(debug_log))
         assert_clean("the emulator's request log", json.dumps(emulator.requests, ensure_ascii=False))
         assert {r["auth"] for r in emulator.requests} == {auth}, "the key was sent, in the form asked"
+        call_log.flush()
+        assert len(call_log.query()) >= len(ROWS), "the matrix was logged"
+        for database in store.data_dir().glob("*.db*"):
+            assert_clean(f"the database {database.name}", database.read_bytes().decode("utf-8", "replace"))
     finally:
         s.reload()
         catalog().refresh()

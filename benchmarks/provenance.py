@@ -1,0 +1,126 @@
+"""What the call log and the disk cache cost: ask() and map() with the log on vs off, the log's
+size per 10,000 calls, and reading 100,000 cached vectors vs the same matrix from a .npy file.
+
+Both sides of each ratio run in this process against the emulator, interleaved. With the
+log off, the disk cache is off too (``cache="memory"``). So the map() row measures
+everything that #16 writes on the hot path: a row in the log per request, and the
+finished row on disk.
+"""
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import time
+from pathlib import Path
+
+from ._harness import FAKE_KEY, MODEL, Context, interleave, median
+from ._report import Row, seconds, size
+
+FULL = dict(asks=30, rows=500, repeats=3, vectors=100_000, dims=1024)
+QUICK = dict(asks=4, rows=32, repeats=1, vectors=2_000, dims=64)
+MAP_SETTINGS = "latency=0.1; answer_tokens=20"
+ASK_SETTINGS = "answer_tokens=40"
+
+
+def _switch(on: bool) -> None:
+    import jupyter_llm
+
+    jupyter_llm.session.log = on
+    jupyter_llm.session.cache = "disk" if on else "memory"
+
+
+def _asks(n: int, on: bool, run: int) -> float:
+    import jupyter_llm
+
+    _switch(on)
+    jupyter_llm.session.extra_headers = {"X-Emulator": ASK_SETTINGS}
+    start = time.perf_counter()
+    for i in range(n):
+        jupyter_llm.ask(f"Question {i} of run {run} ({on}): name a river.", model=MODEL, think=False, display=False)
+    return time.perf_counter() - start
+
+
+def _map(n: int, on: bool, run: int) -> float:
+    import jupyter_llm
+
+    _switch(on)
+    jupyter_llm.session.extra_headers = {"X-Emulator": MAP_SETTINGS}
+    texts = [f"Review {i} of run {run} ({on}): it arrived on time." for i in range(n)]
+    start = time.perf_counter()
+    out = jupyter_llm.map(texts, "Classify: {text}", model=MODEL, think=False, concurrency=16, progress=False)
+    assert out.notna().all()
+    return time.perf_counter() - start
+
+
+def _vectors(n: int, dims: int) -> dict:
+    import numpy as np
+
+    from jupyter_llm.data import cache
+
+    rng = np.random.default_rng(0)
+    matrix = rng.standard_normal((n, dims), dtype=np.float32)
+    keys = [hashlib.sha256(f"text {i}".encode()).digest() for i in range(n)]
+    for start in range(0, n, 5000):
+        cache.put_vectors(keys[start:start + 5000], matrix[start:start + 5000])
+    npy = Path(tempfile.mkdtemp()) / "vectors.npy"
+    np.save(npy, matrix)
+
+    def from_cache():
+        start = time.perf_counter()
+        block, hit = cache.get_vectors(keys, dims)
+        assert block.shape == (n, dims) and hit.all()
+        return time.perf_counter() - start
+
+    def from_npy():
+        start = time.perf_counter()
+        block = np.load(npy)
+        assert block.shape == (n, dims)
+        return time.perf_counter() - start
+
+    times = interleave({"cache": from_cache, "npy": from_npy}, 3)
+    npy.unlink()
+    return {"cache": median(times["cache"]), "npy": median(times["npy"]), "n": n, "dims": dims}
+
+
+def collect(ctx: Context) -> dict:
+    import jupyter_llm
+    from jupyter_llm.core import call_log
+
+    sizes = QUICK if ctx.quick else FULL
+    session = jupyter_llm.session
+    session.base_url, session.api_key, session.model = ctx.emulator.url, FAKE_KEY, MODEL
+    session.max_concurrency = 16
+    runs = iter(range(10_000))
+    asks = interleave({"on": lambda: _asks(sizes["asks"], True, next(runs)),
+                       "off": lambda: _asks(sizes["asks"], False, next(runs))}, sizes["repeats"] * 2)
+    maps = interleave({"on": lambda: _map(sizes["rows"], True, next(runs)),
+                       "off": lambda: _map(sizes["rows"], False, next(runs))}, sizes["repeats"])
+    call_log.flush()
+    calls = len(call_log.query())
+    data = {"asks": asks, "maps": maps, "sizes": sizes, "calls": calls, "log_bytes": call_log.size(),
+            "vectors": _vectors(sizes["vectors"], sizes["dims"])}
+    session.extra_headers, session.log, session.cache = {}, True, "disk"
+    return data
+
+
+def rows(data: dict) -> list[Row]:
+    sizes = data["sizes"]
+    ask_on, ask_off = median(data["asks"]["on"]), median(data["asks"]["off"])
+    map_on, map_off = median(data["maps"]["on"]), median(data["maps"]["off"])
+    per_10k = data["log_bytes"] / max(1, data["calls"]) * 10_000
+    v = data["vectors"]
+    return [
+        Row(f"{sizes['asks']} `ask()` calls, call log on (baseline: log off)", seconds(ask_on), seconds(ask_off),
+            ask_on / ask_off, "≤ 1.02x", ask_on / ask_off <= 1.02),
+        Row(f"`map()` of {sizes['rows']} rows (100 ms, 16 at a time), call log and disk cache on (baseline: both "
+            f"off)", seconds(map_on), seconds(map_off), map_on / map_off, "≤ 1.05x", map_on / map_off <= 1.05),
+        Row(f"Call log size per 10,000 calls (from {data['calls']:,} logged calls, prompts and replies kept)",
+            size(per_10k), "–", None, "–", None),
+        Row(f"Reading {v['n']:,} cached {v['dims']}-dim vectors from the disk cache (baseline: the same matrix "
+            f"from a .npy file)", seconds(v["cache"]), seconds(v["npy"]), v["cache"] / v["npy"], "≤ 1.5x",
+            v["cache"] / v["npy"] <= 1.5),
+    ]
+
+
+def notes(data: dict) -> list[str]:
+    return [f"Call log: {data['calls']:,} calls took {size(data['log_bytes'])} on disk (with the full-text index)."]

@@ -1,0 +1,43 @@
+"""The call log's file and queries: owner-only, filters, full-text search that reads words as words."""
+from __future__ import annotations
+
+import stat
+from datetime import timedelta
+
+import jupyter_llm
+from jupyter_llm.core import call_log, store
+
+
+def test_the_log_is_created_readable_by_its_owner_only(llm):
+    jupyter_llm.ask("hi", model="qwen72b-awq", display=False)
+    call_log.flush()
+    for path in store.data_dir().glob("log.db*"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+    assert stat.S_IMODE(store.data_dir().stat().st_mode) == 0o700
+
+
+def test_filters_by_model_kind_and_time(llm):
+    jupyter_llm.ask("Name a river.", model="qwen72b-awq", display=False)
+    jupyter_llm.ask("Name a lake.", model="qwen72b-int8", display=False)
+    assert list(jupyter_llm.log(None, model="qwen72b-int8").model) == ["qwen72b-int8"]
+    assert len(jupyter_llm.log(None, since=timedelta(minutes=5))) == 2
+    assert len(jupyter_llm.log(None, since="2999-01-01")) == 0
+    assert list(jupyter_llm.log(None).kind.unique()) == ["chat"]
+
+
+def test_search_reads_what_a_user_types_as_words_not_as_a_query(llm):
+    jupyter_llm.ask('What does "AND" mean in SQL? (NOT a trick)', model="qwen72b-awq", display=False)
+    assert len(jupyter_llm.log(None, search='"AND" (NOT')) == 1
+    assert len(jupyter_llm.log(None, search="OR NEAR")) == 0
+
+
+def test_a_tool_loop_logs_each_round_and_the_reply_links_to_the_last(llm):
+    @jupyter_llm.tool
+    def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    reply = jupyter_llm.ask("What is 2 + 3?", model="qwen3-32b", think=False, tools=[add], display=False)
+    rows = jupyter_llm.log(None)
+    assert len(rows) == 2 and rows.index[0] == reply.log_id
+    assert '"name": "add"' in rows.tool_calls.iloc[1] and rows.tools.iloc[0] == '["add"]'
