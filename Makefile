@@ -18,10 +18,11 @@ LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 $(LAB_OVERRIDES): binder/overrides.json $(STAMP)
 	install -D -m 644 $< $@
 
-## Start JupyterLab on notebooks/ (creates .venv and installs on first run).
+## Start JupyterLab on notebooks/ (creates .venv and installs on first run), as Binder does:
+## the notebooks replay their cassettes, and changed prompts go live (binder/start says how).
 ## Options go through LAB_ARGS: make lab LAB_ARGS="--port 8899 --no-browser"
 lab: $(STAMP) $(LAB_OVERRIDES)
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+	binder/start $(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 ## Every test: unit, integration against the emulator, real kernels, notebooks under nbval.
 test: $(STAMP)

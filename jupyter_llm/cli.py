@@ -1,4 +1,4 @@
-"""The ``jupyter-llm`` command: ``record`` notebooks, ``autoload`` the extension in every kernel.
+"""The ``jupyter-llm`` command: ``record`` notebooks, ``autoload`` the extension, ``doctor``.
 
 ``jupyter-llm record NOTEBOOK...`` runs each notebook top to bottom in a fresh kernel
 (nbclient) with its cassette in record mode; the cassette (``x.ipynb`` -> ``x.llm.jsonl``)
@@ -10,6 +10,9 @@ command says so).
 ``jupyter-llm autoload`` adds one line to the IPython profile's ``ipython_config.py`` so
 that every kernel loads the extension: no ``%load_ext jupyter_llm`` needed, and no bare
 "Cell magic not found" for a ``%%llm`` cell run first. ``--remove`` takes the line out.
+
+``jupyter-llm doctor``: the checks of ``%llm_doctor`` from a terminal, with the same
+config files and environment a kernel started here would read; exit status 1 on a problem.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ import tempfile
 from pathlib import Path
 
 from . import errors
+from .core import doctor
 from .core.cassette import Cassette, default_path, settle
 from .core.config import Session
 from .core.files import write_atomic
@@ -123,9 +127,20 @@ def main(argv: list[str] | None = None) -> int:
                                            "the extension.")
     auto.add_argument("--profile", default="default", help="IPython profile (default: default)")
     auto.add_argument("--remove", action="store_true", help="take the line out again")
+    check = commands.add_parser("doctor", help="check the settings, the gateway, the key and the models",
+                                description="Check, line by line, whether this machine can use the gateway: "
+                                            "settings and where they came from, network and proxy, key, quota, "
+                                            "models, one tiny chat, embeddings, rerank, versions.")
+    check.add_argument("-m", "--model", help="the chat model to try (default: the configured one)")
+    check.add_argument("--timeout", type=float, default=doctor.LIMIT,
+                       help=f"seconds each request may take (default {doctor.LIMIT:g})")
     args = parser.parse_args(argv)
     if args.command == "autoload":
         return _autoload(args.profile, args.remove)
+    if args.command == "doctor":
+        report = doctor.run(model=args.model, limit=args.timeout)
+        print(report)
+        return 0 if report.ok else 1
     if args.cassette and len(args.notebooks) > 1:
         parser.error("--cassette names one file: give one notebook with it")
     for path in args.notebooks:

@@ -4,9 +4,11 @@
 
     LLMError                      base class; .reply holds the partial Reply, if any text arrived
     ├── ConfigError               a setting is missing or wrong (no gateway URL, bad value)
+    │   └── ModelNotAllowed       the model is not on the allow-list (allowed_models); nothing was sent
     ├── CapabilityError           the model cannot do what was asked (thinking, tools, images)
     ├── AuthenticationError       401/403: the key is missing, wrong or lacks access
     ├── QuotaExceeded             the key's quota at the gateway is spent: its admin can add more
+    │   └── BudgetExceeded        the session's own budget (budget_tokens, budget_requests) is spent
     ├── ModelNotFound             the gateway does not serve that model; .available lists those it does
     ├── ContextTooLong            the prompt (plus max_tokens) exceeds the model's context
     ├── BadRequest                any other request the gateway refused (400/422)
@@ -64,6 +66,16 @@ class ConfigError(LLMError):
     """A setting is missing or invalid."""
 
 
+class ModelNotAllowed(ConfigError):
+    """The model is not among those allowed here (``allowed_models``, an instructor's system file);
+    ``.allowed`` lists the allowed names or patterns."""
+
+    def __init__(self, message: str, *, model: str = "", allowed=(), **kw):
+        super().__init__(message, **kw)
+        self.model = model
+        self.allowed = list(allowed)
+
+
 class CapabilityError(LLMError):
     """The model cannot do what the request asks (thinking, tools, images, embeddings)."""
 
@@ -74,6 +86,11 @@ class AuthenticationError(LLMError):
 
 class QuotaExceeded(LLMError):
     """The API key's quota at the gateway is spent (one-api's 额度已用尽 / quota not enough)."""
+
+
+class BudgetExceeded(QuotaExceeded):
+    """The session's budget (``budget_tokens``, ``budget_requests``) would be passed: the request was
+    not sent, or its reply was stopped there; ``.reply`` keeps what arrived."""
 
 
 class ModelNotFound(LLMError):
@@ -216,9 +233,11 @@ def _pieces(secrets: tuple) -> tuple[re.Pattern | None, tuple[str, ...]]:
 __all__ = [
     "LLMError",
     "ConfigError",
+    "ModelNotAllowed",
     "CapabilityError",
     "AuthenticationError",
     "QuotaExceeded",
+    "BudgetExceeded",
     "ModelNotFound",
     "ContextTooLong",
     "BadRequest",

@@ -28,6 +28,7 @@ MAGICS = {
     "llm_usage": ("line", "jupyter_llm.magics.usage"),
     "llm_log": ("line", "jupyter_llm.magics.log"),
     "llm_cache": ("line", "jupyter_llm.magics.log"),
+    "llm_doctor": ("line", "jupyter_llm.magics.doctor"),
 }
 
 
