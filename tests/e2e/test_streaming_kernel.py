@@ -316,7 +316,9 @@ def test_the_live_view_showed_the_words_in_order_until_it_was_replaced(paced):
     # The last words may arrive after the last update: the final outputs show them. On a busy
     # machine the slow-render budget stretches that last interval (0.4 s is a fifth of this reply).
     shown, answer = _words(streamed.dom.html("a")), _words(render_markdown(streamed.answer))
-    assert shown == answer[: len(shown)] and len(shown) >= 0.8 * len(answer)
+    assert shown and len(shown) >= 0.8 * len(answer)
+    # The last update may end inside a word ('repl' of 'reply'): tokens are not words.
+    assert shown[:-1] == answer[: len(shown) - 1] and answer[len(shown) - 1].startswith(shown[-1])
 
 
 def test_reasoning_panel_is_open_while_thinking_and_collapses_when_the_answer_starts(paced):
