@@ -12,9 +12,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## Start JupyterLab on notebooks/ (creates .venv and installs on first run).
-lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+# Settings this JupyterLab starts with (a user's own settings still win); Binder uses them too.
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+
+$(LAB_OVERRIDES): binder/overrides.json $(STAMP)
+	install -D -m 644 $< $@
+
+## Start JupyterLab on notebooks/ (creates .venv and installs on first run), as Binder does:
+## the notebooks replay their cassettes, and changed prompts go live (binder/start says how).
+## Options go through LAB_ARGS: make lab LAB_ARGS="--port 8899 --no-browser"
+lab: $(STAMP) $(LAB_OVERRIDES)
+	binder/start $(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 ## Every test: unit, integration against the emulator, real kernels, notebooks under nbval.
 test: $(STAMP)

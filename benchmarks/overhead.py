@@ -1,4 +1,5 @@
-"""Client overhead: ``jupyter_llm.ask(display=False)`` vs the raw openai SDK streaming loop.
+"""Client overhead: ``jupyter_llm.ask(display=False)`` vs the raw openai SDK streaming loop, and
+what a token budget's count of each chunk adds to ``ask()``.
 
 Both run in this process against the emulator, which runs in its own process so it
 does not share our GIL. Reply: 1,000 tokens (200 reasoning + 800 answer) at full speed,
@@ -26,6 +27,17 @@ def _ours():
     # reply.ttft counts from inside chat(); shift it to our start so both sides time the
     # same span (it can only come out late, by the few µs between finish() and return).
     return total - (reply.elapsed - reply.ttft), total
+
+
+def _budgeted():
+    import jupyter_llm
+
+    # A budget no run reaches: every chunk is counted, none is stopped.
+    jupyter_llm.session.budget_tokens = 10**12
+    try:
+        return _ours()
+    finally:
+        jupyter_llm.session.budget_tokens = None
 
 
 def _baseline(client):
@@ -64,7 +76,7 @@ def collect(ctx: Context) -> dict:
     session.extra_headers = HEADERS
     client = openai.OpenAI(base_url=ctx.emulator.url, api_key=FAKE_KEY, max_retries=0, default_headers=HEADERS)
     repeats = (QUICK if ctx.quick else FULL)["repeats"]
-    results = interleave({"ours": _ours, "baseline": _baseline(client)}, repeats, warmup=2)
+    results = interleave({"ours": _ours, "baseline": _baseline(client), "budgeted": _budgeted}, repeats, warmup=2)
     return {name: {"ttft": [r[0] for r in runs], "total": [r[1] for r in runs]} for name, runs in results.items()}
 
 
@@ -76,5 +88,12 @@ def rows(data: dict) -> list[Row]:
         out.append(Row(
             f"`ask(display=False)`, {label} (1,000-token reply, median of {n}; baseline: raw openai SDK loop)",
             seconds(ours), seconds(base), ours / base, "≤ 1.05x", ours / base <= 1.05,
+        ))
+    if "budgeted" in data:
+        budgeted, plain = median(data["budgeted"]["total"]), median(data["ours"]["total"])
+        out.append(Row(
+            f"`ask(display=False)` with `budget_tokens` set, total time (1,000-token reply, median of {n}; "
+            f"baseline: the same `ask()` with no budget)",
+            seconds(budgeted), seconds(plain), budgeted / plain, "≤ 1.05x", budgeted / plain <= 1.05,
         ))
     return out

@@ -61,8 +61,9 @@ def shown(run: Callable[[Callable | None], Reply], *, display: bool | None = Tru
     """``run(on_event)`` with its reply shown as it streams, when ``display`` (None: in a kernel).
 
     Each round that completes is shown by the renderer as it ends; a failure shows what
-    arrived with one line saying what went wrong, then propagates. ``also`` hears every
-    event too (after the renderer).
+    arrived (marked INCOMPLETE), then propagates, to be shown as one line. An interrupt
+    becomes :class:`~jupyter_llm.errors.Interrupted`, still a ``KeyboardInterrupt``, with
+    the partial reply. ``also`` hears every event too (after the renderer).
 
     Example::
 
@@ -81,10 +82,24 @@ def shown(run: Callable[[Callable | None], Reply], *, display: bool | None = Tru
 
     try:
         return run(on_event)
-    except (errors.LLMError, KeyboardInterrupt) as exc:
-        if getattr(exc, "reply", None) is not None:
-            renderer.finish(exc.reply, error=exc)
+    except errors.LLMError as exc:
+        renderer.finish(exc.reply, error=exc)
         raise
+    except KeyboardInterrupt as exc:
+        reply = getattr(exc, "reply", None)
+        renderer.finish(reply, error=exc)
+        # A fresh exception: the interrupt's own frames run down into the HTTP layer and hold
+        # the request's headers, which a verbose traceback would print.
+        raise errors.Interrupted(_interrupted(reply), reply=reply) from None
+
+
+def _interrupted(reply) -> str:
+    """What an interrupt cut short, in a few words."""
+    if reply is not None and reply.content:
+        return f"interrupted after {len(reply.content):,} characters of the answer"
+    if reply is not None and reply.reasoning:
+        return f"interrupted while the model was thinking ({len(reply.reasoning):,} characters of reasoning)"
+    return "interrupted before the model answered"
 
 
 class Conversation(conversation.Conversation):

@@ -1,10 +1,18 @@
-"""``jupyter-llm record NOTEBOOK...``: run notebooks against the gateway and save their cassettes.
+"""The ``jupyter-llm`` command: ``record`` notebooks, ``autoload`` the extension, ``doctor``.
 
-Each notebook runs top to bottom in a fresh kernel (nbclient) with its cassette in record
-mode; the cassette (``x.ipynb`` -> ``x.llm.jsonl``) and the notebook with its new outputs
-are both written, so ``pytest --nbval`` in replay mode compares the replay with exactly
-what was recorded. The gateway is whatever the environment and config file name; with
-none, the built-in emulator answers (and the command says so).
+``jupyter-llm record NOTEBOOK...`` runs each notebook top to bottom in a fresh kernel
+(nbclient) with its cassette in record mode; the cassette (``x.ipynb`` -> ``x.llm.jsonl``)
+and the notebook with its new outputs are both written, so ``pytest --nbval`` in replay
+mode compares the replay with exactly what was recorded. The gateway is whatever the
+environment and config file name; with none, the built-in emulator answers (and the
+command says so).
+
+``jupyter-llm autoload`` adds one line to the IPython profile's ``ipython_config.py`` so
+that every kernel loads the extension: no ``%load_ext jupyter_llm`` needed, and no bare
+"Cell magic not found" for a ``%%llm`` cell run first. ``--remove`` takes the line out.
+
+``jupyter-llm doctor``: the checks of ``%llm_doctor`` from a terminal, with the same
+config files and environment a kernel started here would read; exit status 1 on a problem.
 """
 from __future__ import annotations
 
@@ -16,6 +24,7 @@ import tempfile
 from pathlib import Path
 
 from . import errors
+from .core import doctor
 from .core.cassette import Cassette, default_path, settle
 from .core.config import Session
 from .core.files import write_atomic
@@ -60,6 +69,38 @@ def record(notebook: Path, *, cassette: Path | None = None, timeout: float = 600
     return cassette
 
 
+#: What ``jupyter-llm autoload`` adds to ``ipython_config.py`` (IPython defines ``c`` there).
+AUTOLOAD = ("# Added by `jupyter-llm autoload` (`jupyter-llm autoload --remove` takes it out):\n"
+            "c.InteractiveShellApp.extensions.append(\"jupyter_llm\")\n")
+
+
+def autoload(profile: str = "default", *, remove: bool = False) -> tuple[Path, bool]:
+    """Load the extension in every kernel of IPython ``profile`` (``remove``: stop doing so).
+
+    Returns the config file and whether it changed. The file is written atomically, and
+    the rest of it is left as it was.
+
+    Example::
+
+        from jupyter_llm.cli import autoload
+        autoload()      # ~/.ipython/profile_default/ipython_config.py
+    """
+    from IPython.paths import get_ipython_dir  # IPython takes a while to import; `record` never needs it
+
+    path = Path(get_ipython_dir()) / f"profile_{profile}" / "ipython_config.py"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if remove:
+        changed = text.replace(AUTOLOAD, "")
+    elif AUTOLOAD in text:
+        changed = text
+    else:
+        changed = text + ("\n" if text and not text.endswith("\n") else "") + AUTOLOAD
+    if changed == text:
+        return path, False
+    write_atomic(path, changed)
+    return path, True
+
+
 def _gateway() -> str:
     try:
         session = Session()
@@ -80,7 +121,26 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--cassette", type=Path, help="cassette file (one notebook only; default: x.llm.jsonl beside it)")
     rec.add_argument("--timeout", type=float, default=600, help="seconds each cell may run (default 600)")
     rec.add_argument("--kernel", default="python3", help="kernel name (default python3)")
+    auto = commands.add_parser("autoload", help="load jupyter_llm in every IPython kernel (no %%load_ext needed)",
+                               description="Add `c.InteractiveShellApp.extensions.append(\"jupyter_llm\")` to "
+                                           "the IPython profile's ipython_config.py, so every new kernel loads "
+                                           "the extension.")
+    auto.add_argument("--profile", default="default", help="IPython profile (default: default)")
+    auto.add_argument("--remove", action="store_true", help="take the line out again")
+    check = commands.add_parser("doctor", help="check the settings, the gateway, the key and the models",
+                                description="Check, line by line, whether this machine can use the gateway: "
+                                            "settings and where they came from, network and proxy, key, quota, "
+                                            "models, one tiny chat, embeddings, rerank, versions.")
+    check.add_argument("-m", "--model", help="the chat model to try (default: the configured one)")
+    check.add_argument("--timeout", type=float, default=doctor.LIMIT,
+                       help=f"seconds each request may take (default {doctor.LIMIT:g})")
     args = parser.parse_args(argv)
+    if args.command == "autoload":
+        return _autoload(args.profile, args.remove)
+    if args.command == "doctor":
+        report = doctor.run(model=args.model, limit=args.timeout)
+        print(report)
+        return 0 if report.ok else 1
     if args.cassette and len(args.notebooks) > 1:
         parser.error("--cassette names one file: give one notebook with it")
     for path in args.notebooks:
@@ -98,6 +158,16 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         lines = len(Cassette(cassette, "replay")) if cassette.exists() else 0
         print(f"recorded {path} -> {cassette.name} ({lines} exchanges)", file=sys.stderr)
+    return 0
+
+
+def _autoload(profile: str, remove: bool) -> int:
+    path, changed = autoload(profile, remove=remove)
+    if remove:
+        print(f"jupyter-llm: {'no longer loaded' if changed else 'was not loaded'} in every kernel ({path}).")
+    else:
+        print(f"jupyter-llm: {'now loads' if changed else 'already loads'} in every new kernel of IPython profile "
+              f"{profile!r} ({path}). Restart a running kernel to get it; undo with `jupyter-llm autoload --remove`.")
     return 0
 
 

@@ -4,9 +4,11 @@
 
     LLMError                      base class; .reply holds the partial Reply, if any text arrived
     ├── ConfigError               a setting is missing or wrong (no gateway URL, bad value)
+    │   └── ModelNotAllowed       the model is not on the allow-list (allowed_models); nothing was sent
     ├── CapabilityError           the model cannot do what was asked (thinking, tools, images)
     ├── AuthenticationError       401/403: the key is missing, wrong or lacks access
     ├── QuotaExceeded             the key's quota at the gateway is spent: its admin can add more
+    │   └── BudgetExceeded        the session's own budget (budget_tokens, budget_requests) is spent
     ├── ModelNotFound             the gateway does not serve that model; .available lists those it does
     ├── ContextTooLong            the prompt (plus max_tokens) exceeds the model's context
     ├── BadRequest                any other request the gateway refused (400/422)
@@ -18,6 +20,8 @@
     ├── CassetteMiss              replay mode, and the cassette holds no answer for this request
     ├── FormatError               the reply is not in the format asked for (-f json); .reply keeps the text
     └── Stopped                   the user stopped the reply (a panel's Stop button); .reply has what arrived
+
+    Interrupted                   a KeyboardInterrupt (■ or Ctrl-C) during a reply; .reply has what arrived
 
     Cause                         chained under an error as its cause: what the layer below said (its
                                   type and cleaned message), without the frames that held the request
@@ -62,6 +66,16 @@ class ConfigError(LLMError):
     """A setting is missing or invalid."""
 
 
+class ModelNotAllowed(ConfigError):
+    """The model is not among those allowed here (``allowed_models``, an instructor's system file);
+    ``.allowed`` lists the allowed names or patterns."""
+
+    def __init__(self, message: str, *, model: str = "", allowed=(), **kw):
+        super().__init__(message, **kw)
+        self.model = model
+        self.allowed = list(allowed)
+
+
 class CapabilityError(LLMError):
     """The model cannot do what the request asks (thinking, tools, images, embeddings)."""
 
@@ -74,8 +88,16 @@ class QuotaExceeded(LLMError):
     """The API key's quota at the gateway is spent (one-api's 额度已用尽 / quota not enough)."""
 
 
+class BudgetExceeded(QuotaExceeded):
+    """The session's budget (``budget_tokens``, ``budget_requests``) would be passed: the request was
+    not sent, or its reply was stopped there; ``.reply`` keeps what arrived."""
+
+
 class ModelNotFound(LLMError):
     """The gateway serves no model of that name for this key."""
+
+    #: Replaced by the close names and the models served, once the client has listed them.
+    SEE_MODELS = "Run %llm_models to see the models it serves."
 
     def __init__(self, message: str, *, model: str = "", available=(), **kw):
         super().__init__(message, **kw)
@@ -139,6 +161,18 @@ class Stopped(LLMError):
     """The user stopped the reply while it streamed; ``.reply`` has what arrived."""
 
 
+class Interrupted(KeyboardInterrupt):
+    """The user interrupted the kernel while a reply streamed; ``.reply`` has what arrived.
+
+    A ``KeyboardInterrupt``, so it stops a script or a Run All as any interrupt does, and
+    ``except KeyboardInterrupt`` still catches it; a notebook shows it as one line.
+    """
+
+    def __init__(self, message: str, *, reply=None):
+        super().__init__(message)
+        self.reply = reply
+
+
 class Cause(Exception):
     """What the layer below (the openai SDK, httpx) raised, as its type and message with any key
     removed. Chained as ``__cause__`` instead of the original, whose frames hold the request's
@@ -199,9 +233,11 @@ def _pieces(secrets: tuple) -> tuple[re.Pattern | None, tuple[str, ...]]:
 __all__ = [
     "LLMError",
     "ConfigError",
+    "ModelNotAllowed",
     "CapabilityError",
     "AuthenticationError",
     "QuotaExceeded",
+    "BudgetExceeded",
     "ModelNotFound",
     "ContextTooLong",
     "BadRequest",
@@ -213,6 +249,7 @@ __all__ = [
     "CassetteMiss",
     "FormatError",
     "Stopped",
+    "Interrupted",
     "Cause",
     "redact",
 ]

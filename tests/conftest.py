@@ -31,7 +31,7 @@ def _isolated_config(tmp_path, monkeypatch):
 @pytest.fixture
 def llm(emulator):
     """``jupyter_llm.session`` pointed at the emulator with TEST_KEY; request log and caches cleared."""
-    from jupyter_llm.core import limiter, usage
+    from jupyter_llm.core import budget, limiter, usage
     from jupyter_llm.core.session import catalog, current
     from jupyter_llm.data import batch_job
     from jupyter_llm.data.embeddings import clear_cache
@@ -44,10 +44,22 @@ def llm(emulator):
     batch_job.clear_cache()
     limiter.shared().reset()
     usage.clear()
+    budget.reset()
     emulator.reset()
     yield session
     session.reload()
     catalog().refresh()
+
+
+@pytest.fixture
+def heard():
+    """The notes the package says during the test, in order (core/notes.note)."""
+    from jupyter_llm.core import notes
+
+    said: list[str] = []
+    previous = notes.set_sink(said.append)
+    yield said
+    notes.set_sink(previous)
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ ROWS = {
     "504": Row("fault=504", errors.GatewayError,
                ("(504) after 2 attempts", "timed out after 300 s", "try again"), 2, {"max_retries": 1}),
     "503 no channel": Row("fault=503-channel", errors.ModelNotFound,
-                          ("无可用渠道", "request id:", "%llm_models", "Models served:", "qwen3-32b"), 1,
+                          ("无可用渠道", "request id:", "Models served:", "qwen3-32b"), 1,
                           {"max_retries": 2}),
     "401": Row("fault=401", errors.AuthenticationError,
                ("refused the API key", "%llm_config api_key", "JUPYTER_LLM_API_KEY"), 1, {"max_retries": 2}),

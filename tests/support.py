@@ -1,5 +1,5 @@
 """Helpers of the tests: the recognisable test key, a real kernel driven through jupyter_client,
-and an HTML oracle written apart from the package's own sanitiser."""
+the environment binder/start gives, and an HTML oracle written apart from the package's own sanitiser."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,9 @@ import os
 import queue
 from pathlib import Path
 import socket
+import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 
 # Recognisable on purpose: secret-scanning tests look for it (and its middle part)
 # in every output, error, log and file the tests produce.
@@ -54,6 +56,11 @@ class CellResult:
     def error(self) -> dict | None:
         errors = [m["content"] for m in self.messages if m["msg_type"] == "error"]
         return errors[0] if errors else None
+
+    def notes(self) -> str:
+        """The notes shown (grey lines in a kernel after ``%load_ext``), one a line, prefix included."""
+        shown = [m["content"]["data"].get("text/plain", "") for m in self.messages if m["msg_type"] == "display_data"]
+        return "".join(f"{text}\n" for text in shown if text.startswith("jupyter-llm: "))
 
     def text(self) -> str:
         """Every string the front end was sent for this cell, joined (for searching); the live
@@ -128,10 +135,19 @@ def kernel_environment(base_url: str, config_file) -> dict[str, str]:
         JUPYTER_LLM_BASE_URL=base_url,
         JUPYTER_LLM_API_KEY=TEST_KEY,
         JUPYTER_LLM_CONFIG_FILE=str(config_file),
-        JUPYTER_LLM_DATA_DIR=str(Path(config_file).parent / "data"),
+        # Not "data": a test's notebook folder may hold (or link to) the notebooks' own data/.
+        JUPYTER_LLM_DATA_DIR=str(Path(config_file).parent / "jupyter-llm-data"),
         PYTHONUNBUFFERED="1",
     )
     return env
+
+
+def opening_environment() -> dict[str, str]:
+    """The environment the shipped notebooks open in on Binder and under `make lab`: binder/start's."""
+    start = Path(__file__).resolve().parents[1] / "binder" / "start"
+    done = subprocess.run([str(start), "env", "-0"], capture_output=True, text=True, check=True,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_LLM_CASSETTE")})
+    return dict(item.split("=", 1) for item in done.stdout.split("\0") if "=" in item)
 
 
 def kernel_value(kernel: Kernel, expr: str):

@@ -1,9 +1,13 @@
-"""Start JupyterLab on loopback for a headless browser: used by the browser tests and the screenshots.
+"""Start JupyterLab or Notebook 7 on loopback for a headless browser: the browser tests and screenshots.
 
-JupyterLab runs from this interpreter (so its kernel sees this virtualenv) with a token,
-on 127.0.0.1 and a free port, with its settings and workspaces in a temporary folder and
-no news or update checks (no pop-up over what is being tested or photographed). The
-browser is the operating system's Chromium: nothing is downloaded.
+The server runs from this interpreter (so its kernel sees this virtualenv) with a token,
+on 127.0.0.1 and a free port. Everything a user's own Jupyter keeps lives in a temporary
+folder removed on stop: config (and with it the user's server config), lab settings,
+workspaces, data (kernelspecs, extensions) and runtime files, the kernel's IPython
+profile, and npm's cache. So a workspace or setting of the machine's user never reaches
+the page, and the run leaves nothing behind. News and update checks are off, and kernels
+start without a dialog: nothing pops up over what is tested or photographed. The browser
+is the operating system's Chromium: nothing is downloaded.
 """
 from __future__ import annotations
 
@@ -21,6 +25,17 @@ from pathlib import Path
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
+ROOT = Path(__file__).resolve().parent.parent
+#: The settings `make lab` and Binder give JupyterLab (see the README): the test servers use them too.
+OVERRIDES = ROOT / "binder" / "overrides.json"
+#: What the tests and screenshots need on top: no news, no kernel dialog.
+QUIET = {
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/notebook-extension:tracker": {"autoStartDefaultKernel": True},
+}
+DARK = {"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"}}
+#: The server application of each front end, as ``python -m MODULE`` and its traitlets class.
+APPS = {"lab": ("jupyterlab", "LabApp"), "notebook": ("notebook", "JupyterNotebookApp")}
 
 
 def chromium() -> str | None:
@@ -41,47 +56,81 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-class Lab:
-    """A JupyterLab server on ``root``; ``with Lab(root, env) as lab: page.goto(lab.url("tree/x.ipynb"))``.
+def lab_settings(extra: dict | None = None) -> dict:
+    """Settings by plugin id: the shared overrides, the quiet ones, then ``extra``."""
+    merged: dict[str, dict] = {}
+    for layer in (json.loads(OVERRIDES.read_text()), QUIET, extra or {}):
+        for plugin, values in layer.items():
+            merged.setdefault(plugin, {}).update(values)
+    return merged
 
-    ``app="notebook"`` starts Jupyter Notebook 7 instead (``lab.url("notebooks/x.ipynb")``).
+
+class Lab:
+    """A JupyterLab (``app="lab"``) or Notebook 7 (``app="notebook"``) server on ``root``.
+
+    Example::
+
+        with Lab(root, env) as lab:
+            page.goto(lab.notebook_url("x.ipynb"))
     """
 
     def __init__(self, root: Path, env: dict[str, str] | None = None, token: str = "browser-test",
-                 app: str = "jupyterlab"):
+                 app: str = "lab", settings: dict | None = None):
+        if app not in APPS:
+            raise ValueError(f"app must be one of {', '.join(APPS)}, not {app!r}")
         self.root = Path(root)
         self.app = app
-        self.env = dict(os.environ if env is None else env)
         self.token = token
         self.port = _free_port()
-        self._home = Path(tempfile.mkdtemp(prefix="jllm-lab-"))
+        self._home = Path(tempfile.mkdtemp(prefix=f"jllm-{app}-"))
+        self.env = {**(os.environ if env is None else env), **self._isolation()}
+        self.settings = lab_settings(settings)
         self._process: subprocess.Popen | None = None
-        self.log = self._home / "lab.log"
+        self.log = self._home / "server.log"
+
+    def _isolation(self) -> dict[str, str]:
+        # npm too: JupyterLab asks it for its global prefix, and npm logs that under ~/.npm.
+        return {"JUPYTER_CONFIG_DIR": str(self._home / "config"), "JUPYTER_DATA_DIR": str(self._home / "data"),
+                "JUPYTER_RUNTIME_DIR": str(self._home / "runtime"), "IPYTHONDIR": str(self._home / "ipython"),
+                "npm_config_cache": str(self._home / "npm")}
+
+    @property
+    def settings_dir(self) -> Path:
+        return self._home / "config" / "lab" / "user-settings"
+
+    @property
+    def workspaces_dir(self) -> Path:
+        return self._home / "config" / "lab" / "workspaces"
 
     def url(self, path: str = "") -> str:
-        """``lab/PATH`` with the token, and ``reset`` so no earlier layout is restored."""
-        if self.app == "notebook":
-            return f"http://127.0.0.1:{self.port}/{path}?token={self.token}"
-        return f"http://127.0.0.1:{self.port}/lab/{path}?token={self.token}&reset"
+        """``PATH`` under the front end's root (``/lab/`` or ``/``), with the token."""
+        return f"{self._base}{'/lab' if self.app == 'lab' else ''}/{path}?token={self.token}"
+
+    def notebook_url(self, name: str) -> str:
+        """The page that shows notebook ``name`` (relative to ``root``), and nothing left from earlier pages."""
+        if self.app == "lab":
+            return f"{self._base}/lab/tree/{name}?token={self.token}&reset"
+        return f"{self._base}/notebooks/{name}?token={self.token}"
+
+    @property
+    def _base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 120) -> Lab:
-        settings = self._home / "settings"
-        news = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
-        news.parent.mkdir(parents=True)
-        news.write_text('{"fetchNews": "false"}')
-        tracker = settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
-        tracker.parent.mkdir(parents=True)
-        tracker.write_text('{"autoStartDefaultKernel": true}')  # no "Select Kernel" dialog
+        for plugin, values in self.settings.items():
+            package, name = plugin.split(":")
+            path = self.settings_dir / package / f"{name}.jupyterlab-settings"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(values))
+        module, cls = APPS[self.app]
         command = [
-            sys.executable, "-m", self.app, "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
-            f"--IdentityProvider.token={self.token}", f"--notebook-dir={self.root}",
+            sys.executable, "-m", module, "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
+            f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
+            f"--{cls}.user_settings_dir={self.settings_dir}", f"--{cls}.workspaces_dir={self.workspaces_dir}",
         ]
-        if self.app == "jupyterlab":
-            command += [f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={self._home / 'workspaces'}",
-                        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-        else:
-            command += [f"--JupyterNotebookApp.user_settings_dir={settings}",
-                        f"--JupyterNotebookApp.workspaces_dir={self._home / 'workspaces'}"]
+        if self.app == "lab":
+            command += ["--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                        "--LabApp.extension_manager=readonly"]
         if os.geteuid() == 0:
             command.append("--allow-root")
         with open(self.log, "wb") as log:
@@ -89,27 +138,15 @@ class Lab:
         deadline = time.monotonic() + timeout
         while True:
             if self._process.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited ({self._process.returncode}):\n{self.log.read_text()[-3000:]}")
+                raise RuntimeError(f"{self.app} exited ({self._process.returncode}):\n{self.log.read_text()[-3000:]}")
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/status?token={self.token}", timeout=2)
+                urllib.request.urlopen(f"{self._base}/api/status?token={self.token}", timeout=2)
                 return self
             except OSError:
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError(f"JupyterLab did not answer within {timeout:g} s") from None
+                    raise RuntimeError(f"{self.app} did not answer within {timeout:g} s") from None
                 time.sleep(0.2)
-
-    def kernel_for(self, path: str) -> str:
-        """Start the kernel of notebook ``path`` before it is opened (the page then joins it); its id."""
-        body = json.dumps({"path": path, "type": "notebook", "name": path, "kernel": {"name": "python3"}})
-        return self._api("sessions", body.encode())["kernel"]["id"]
-
-    def _api(self, path: str, data: bytes | None = None):
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/api/{path}", data=data,
-                                         headers={"Authorization": f"token {self.token}",
-                                                  "Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read())
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import atexit
 import json
 import queue
+import sqlite3
 import threading
 import itertools
 import os
@@ -31,6 +32,7 @@ import time
 from datetime import datetime, timezone
 
 from . import kernel, store
+from .notes import note
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -103,7 +105,8 @@ def record(entry: dict, *, content: bool = True) -> None:
             row[name] = json.dumps(row[name], ensure_ascii=False, default=str)
     if not content:
         row.update(dict.fromkeys(_CONTENT))
-    _writer().put(row)
+    # The row belongs to the data dir of its call, even if the dir changes before it is written.
+    _writer().put((store.data_dir(), row))
 
 
 def flush() -> None:
@@ -173,6 +176,7 @@ class _Writer:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._done = threading.Condition()
         self._queued = self._written = 0
+        self._warned: set = set()
         threading.Thread(target=self._run, name="jupyter-llm-log", daemon=True).start()
 
     def put(self, row: dict) -> None:
@@ -195,15 +199,23 @@ class _Writer:
                 except queue.Empty:
                     break
             try:
-                _write(rows)
+                for where in dict.fromkeys(w for w, _ in rows):
+                    try:
+                        _write(where, [row for w, row in rows if w == where])
+                    except (OSError, sqlite3.Error) as exc:
+                        # The calls themselves succeeded: say so once per folder and keep the writer alive.
+                        if where not in self._warned:
+                            self._warned.add(where)
+                            note(f"could not write the call log in {where} ({exc}); the calls are not "
+                                 f"logged. Set JUPYTER_LLM_DATA_DIR to a writable folder, or log = false.")
             finally:
                 with self._done:
                     self._written += len(rows)
                     self._done.notify_all()
 
 
-def _write(rows: list[dict]) -> None:
-    connection = _db.get()
+def _write(where, rows: list[dict]) -> None:
+    connection = _db.get(where)
     placeholders = ", ".join("?" for _ in COLUMNS)
     with _lock:
         connection.execute("BEGIN IMMEDIATE")

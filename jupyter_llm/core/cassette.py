@@ -11,9 +11,11 @@ dropped, and a failure to write is a note, never the loss of the reply.
 Modes: ``record`` (call the gateway for everything; what it records answers from then
 on), ``replay`` (never call the gateway; an unrecorded request is a
 :class:`~jupyter_llm.errors.CassetteMiss`), ``auto`` (replay what is recorded, record what
-is not), ``off``. A request sent several times is recorded each time and replayed in the
-same order; sent more often than that (a cell re-run), auto and replay give it its last
-recorded answer again: what the notebook shows is what a fresh replay shows.
+is not), ``fallback`` (replay what is recorded, send what is not to the gateway and keep
+nothing: a shipped notebook whose readers change its prompts), ``off``. A request sent
+several times is recorded each time and replayed in the same order; sent more often than
+that (a cell re-run), auto, replay and fallback give it its last recorded answer again:
+what the notebook shows is what a fresh replay shows.
 
 Example::
 
@@ -39,7 +41,7 @@ from .cassette_file import CassetteFile
 from .files import write_atomic
 from .notes import note
 
-MODES = ("off", "auto", "record", "replay")
+MODES = ("off", "auto", "record", "replay", "fallback")
 SUFFIX = ".llm.jsonl"
 #: Keys of a chat body that the transport adds itself; they do not tell two requests apart.
 _TRANSPORT_KEYS = ("stream", "stream_options")
@@ -74,6 +76,7 @@ class Cassette:
         self._warned = False
         with self._file.locked():
             self._merge(*self._file.read_new())
+        self._live_told: str | None = None
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._records.values())
@@ -104,14 +107,21 @@ class Cassette:
 
     def answer(self, request, live):
         """Answer one transport request: replay it, or run ``live()`` and record what it returns."""
+        _decided.source = "replayed"  # also for a miss in replay mode: nothing was sent
         found, key, record, secrets = self._look_up(request)
-        _decided.source = "recorded" if found is None else "replayed"
         if found is not None:
             return _replay(request.kind, found, self.speed)
+        if self.mode == "fallback":
+            _decided.source = "live"
+            self._tell_live(request.kind, request.endpoint.stand_in)
+            return live()
+        _decided.source = "recorded"
         if request.kind == "chat":
             return self._record_stream(key, record, live, secrets)
         try:
             record["response"] = live()
+        except errors.BudgetExceeded:
+            raise  # the session's own limit, not the gateway's answer: nothing to replay
         except errors.LLMError as exc:
             record["error"] = _error_record(exc)
             self._store(key, record, secrets)
@@ -120,17 +130,23 @@ class Cassette:
         return record["response"]
 
     async def answer_async(self, request, live) -> tuple:
-        """:meth:`answer` from a coroutine, with ``await live()`` live: ``(answer, "replayed" or
-        "recorded")``. A chat answer is an async iterator; a replay keeps its pace without blocking."""
+        """:meth:`answer` from a coroutine, with ``await live()`` live: ``(answer, source)``, the
+        source ``"replayed"``, ``"recorded"`` or (fallback mode) ``"live"``. A chat answer is an
+        async iterator; a replay keeps its pace without blocking."""
         found, key, record, secrets = self._look_up(request)
         if found is not None:
             if request.kind == "chat":
                 return _replay_stream_async(found, self.speed), "replayed"
             return _replay(request.kind, found, self.speed), "replayed"
+        if self.mode == "fallback":
+            self._tell_live(request.kind, request.endpoint.stand_in)
+            return await live(), "live"
         if request.kind == "chat":
             return self._record_stream_async(key, record, await live(), secrets), "recorded"
         try:
             record["response"] = await live()
+        except errors.BudgetExceeded:
+            raise  # the session's own limit, not the gateway's answer: nothing to replay
         except errors.LLMError as exc:
             record["error"] = _error_record(exc)
             self._store(key, record, secrets)
@@ -170,6 +186,8 @@ class Cassette:
             for chunk in live():
                 timed.append((time.perf_counter() - start, chunk))
                 yield chunk
+        except errors.BudgetExceeded:
+            raise  # the session's own limit, not the gateway's answer: nothing to replay
         except errors.LLMError as exc:
             record |= cassette_format.encode_chunks(timed)
             record["error"] = _error_record(exc)
@@ -187,6 +205,8 @@ class Cassette:
             async for chunk in chunks:
                 timed.append((time.perf_counter() - start, chunk))
                 yield chunk
+        except errors.BudgetExceeded:
+            raise  # the session's own limit, not the gateway's answer: nothing to replay
         except errors.LLMError as exc:
             record |= cassette_format.encode_chunks(timed)
             record["error"] = _error_record(exc)
@@ -233,6 +253,18 @@ class Cassette:
         # differ only where the sanitiser expects it.
         note(f"cassette {self.path.name} ({self.mode} mode)")
 
+    def _tell_live(self, kind: str, stand_in: bool) -> None:
+        # Once per cell: a student who edits a second prompt hears it again, a map() once.
+        where = cassette_diff.cell()
+        if self._live_told == where:
+            return
+        self._live_told = where
+        # With no gateway, the live answer is the emulator's placeholder text: say so, as a
+        # notebook without a cassette would (that notice is kept quiet under a cassette).
+        to = (" to the built-in emulator, a test double that answers with placeholder text (no gateway "
+              "configured: %llm_config base_url=https://…/v1 to use yours)") if stand_in else ""
+        note(f"{self.path.name} has no answer for this {kind} request: sent live{to}, not recorded (fallback mode).")
+
     def _miss(self, kind, request) -> errors.CassetteMiss:
         cell = cassette_diff.cell()
         where = f" in {cell}" if cell else ""
@@ -253,7 +285,8 @@ _decided = threading.local()
 
 
 def last_decision() -> str:
-    """How this thread's last :meth:`Cassette.answer` went: ``replayed`` or ``recorded``."""
+    """How this thread's last :meth:`Cassette.answer` went: ``replayed``, ``recorded`` or ``live``
+    (fallback mode: sent, and not recorded)."""
     return getattr(_decided, "source", "recorded")
 
 

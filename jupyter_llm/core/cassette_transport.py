@@ -4,6 +4,8 @@ Which cassette answers: the innermost ``with jupyter_llm.cassette(...)``, else t
 session names (``session.cassette`` / ``JUPYTER_LLM_CASSETTE``, or beside the notebook when
 only a mode is set), in the session's mode (``session.cassette_mode`` /
 ``JUPYTER_LLM_CASSETTE_MODE``). With none, requests go straight to the inner transport.
+Fallback mode with no cassette to read (a console, a script, a new notebook) is no cassette
+at all: there is nothing to replay, and it never records.
 """
 from __future__ import annotations
 
@@ -79,6 +81,8 @@ def active(session) -> cassette.Cassette | None:
             f"JUPYTER_LLM_CASSETTE_MODE must be one of {', '.join(cassette.MODES)}, not {mode!r}.")
     if not path:
         notebook = kernel.notebook_path()
+        if notebook is None and mode == "fallback":
+            return None
         if notebook is None:
             raise errors.ConfigError(
                 f"Cassette mode is {mode!r} but no cassette file is set and the notebook's path is not "
@@ -86,6 +90,8 @@ def active(session) -> cassette.Cassette | None:
                 f"JUPYTER_LLM_CASSETTE=PATH."
             )
         path = cassette.default_path(notebook)
+    if mode == "fallback" and not Path(path).expanduser().is_file():
+        return None
     ident = (str(Path(path).expanduser().absolute()), mode, session.cassette_speed)
     with _opened_lock:
         tape = _opened.get(ident)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 
 from .. import errors
 from .client import Client
+from .policy import allows
 
 #: Families of the gateway's models, most specific pattern first. Unknown capabilities stay None.
 FAMILIES: list[tuple[str, dict]] = [
@@ -156,9 +157,10 @@ class Catalog:
         return self._served or {}
 
     def names(self) -> list[str]:
+        """The models served or described in the config file, those the allow-list holds only."""
         names = list(self.served())
         names += [n for n in self.session.model_overrides if n not in names]
-        return names
+        return [n for n in names if allows(self.session, n)]
 
     def models(self) -> list[ModelInfo]:
         self.served()

@@ -223,9 +223,13 @@ def _with_models(exc: errors.ModelNotFound, client: Client) -> errors.ModelNotFo
         names = models.chat_models()
     except errors.LLMError:
         return exc
+    if not names:
+        return exc
     # The gateway refused this very name, so suggesting it back would send the user in circles.
-    close = [n for n in models.close_matches(exc.model) if n != exc.model] if names else []
+    close = [n for n in models.close_matches(exc.model) if n != exc.model]
     exc.available = names
     hint = f" Did you mean {', '.join(repr(n) for n in close[:3])}?" if close else ""
-    exc.args = (f"{exc.message}{hint} Models served: {', '.join(names)}.",)
+    # The user's next step (the right name) comes before the gateway's own words.
+    served = f"{hint} Models served: {', '.join(names)}.".lstrip()
+    exc.args = (exc.message.replace(exc.SEE_MODELS, served, 1),)
     return exc

@@ -2,7 +2,7 @@
 
 It finds each model's endpoint (routes, keys), carries the transport options (timeout,
 retries, headers, the secrets to hide) beside the body, and hands the request to the
-transport: the active cassette in front of HTTP.
+transport: the active cassette, then the session's budget, in front of HTTP.
 """
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 
 from .. import emulator, errors
-from .cassette_transport import CassetteTransport
 from .async_http import AsyncHTTPTransport
+from .budget import BudgetTransport
+from .cassette_transport import CassetteTransport, active
 from .config_file import Endpoint, check_headers
 from .http import HTTPTransport
 from .notes import note
 from .notgiven import NOT_GIVEN, given
+from .policy import check_model
 from .transport import Request, Transport
 
 #: Per-call options of the transport; they never reach a request body.
@@ -54,21 +56,28 @@ class Client:
         self.timeout = _timeout(given(timeout, session.timeout))
         self.max_retries = _retries(given(max_retries, session.max_retries))
         self.headers = check_headers(dict(given(extra_headers, session.extra_headers) or {}))
-        self.transport = transport or CassetteTransport(_http, session)
-        #: What a coroutine's requests go through (a batch's rows, on the batch loop).
-        self.async_transport = transport or CassetteTransport(_async_http, session)
+        # The budget sits below the cassette: only what reaches the gateway spends it.
+        self.transport = transport or CassetteTransport(BudgetTransport(_http, session), session)
+        #: What a coroutine's requests go through (a batch's rows, on the batch loop): the same
+        #: layers, with aiohttp at the bottom.
+        self.async_transport = transport or CassetteTransport(BudgetTransport(_async_http, session), session)
 
     def endpoint(self, model: str | None) -> Endpoint:
         """Where requests for ``model`` go; with no gateway configured, the built-in emulator."""
         endpoint = self.session.endpoint(model)
         if endpoint.base_url is None:
-            endpoint = replace(endpoint, base_url=_stand_in(self.session))
+            endpoint = replace(endpoint, base_url=_stand_in(self.session), stand_in=True)
         return endpoint
 
     def request(self, kind: str, body: dict, *, model: str | None = None,
                 on_notice: Callable[[str], None] | None = None) -> Request:
-        """The transport request for ``body``, sent to ``model``'s endpoint (default: the body's)."""
+        """The transport request for ``body``, sent to ``model``'s endpoint (default: the body's).
+
+        A model the allow-list does not hold is refused here, before anything is sent.
+        """
         model = body.get("model") if model is None else model
+        if kind in ("chat", "embeddings", "rerank"):
+            check_model(self.session, model)
         return Request(kind=kind, endpoint=self.endpoint(model), body=body, timeout=self.timeout,
                        max_retries=self.max_retries, headers=self.headers, secrets=self.session.secrets(),
                        on_notice=on_notice)
@@ -116,8 +125,11 @@ def _retries(value) -> int:
 
 def _stand_in(session) -> str:
     server = emulator.shared()
-    if not session.emulated:
+    # Said once per kernel, and only where the emulator's answers reach the user directly: a
+    # cassette names itself instead, so a recorded notebook and its replay show the same notes.
+    if not session.emulated and active(session) is None:
         session.emulated = True
-        note("no gateway configured (set JUPYTER_LLM_BASE_URL or %llm_config base_url=...); "
-             f"answering with the built-in emulator, a test double, at {server.url}")
+        note("no gateway configured, so the built-in emulator answers with placeholder text. To use "
+             "your gateway: %llm_config base_url=https://…/v1 then %llm_config api_key (a hidden prompt), "
+             "or set JUPYTER_LLM_BASE_URL and JUPYTER_LLM_API_KEY before starting the kernel.")
     return server.url

@@ -14,6 +14,7 @@ from traitlets import Bool, CaselessStrEnum, Dict, Float, HasTraits, Int, Unicod
 from .. import errors
 from . import config_file, markdown
 from .config_file import Endpoint, Route, Secrets, config_path
+from .policy import NONE, SYSTEM_SOURCE, ModelPatterns, Policy, cap, load
 
 __all__ = ["SETTINGS", "Endpoint", "Route", "Secrets", "Session", "config_path"]
 
@@ -42,6 +43,11 @@ SETTINGS = {
     "log_content": "with log on: keep prompts and replies too (false: model, tokens and timings only)",
     "cache": "where finished map() rows and embeddings are kept: disk (survives restarts), memory or off",
     "remote_images": "load images from other sites in model output (off: shown as links)",
+    # What a session may spend; an instructor's system config file can bound these (policy.py).
+    "allowed_models": "the only models requests may use: names or patterns like 'qwen3-*' (None = any)",
+    "budget_tokens": "tokens this session may use in all, prompts and replies (None = no budget)",
+    "budget_requests": "requests this session may send in all (None = no budget)",
+    "price_per_1k_tokens": "what 1,000 tokens cost in the gateway's quota unit, to compare jobs with the quota left (None = not known)",
 }
 
 _ENV = {
@@ -84,16 +90,23 @@ class Session(HasTraits):
     log_content = Bool(True, help=SETTINGS["log_content"])
     cache = CaselessStrEnum(["disk", "memory", "off"], default_value="disk", help=SETTINGS["cache"])
     remote_images = Bool(False, help=SETTINGS["remote_images"])
+    allowed_models = ModelPatterns(help=SETTINGS["allowed_models"])
+    budget_tokens = Int(None, allow_none=True, help=SETTINGS["budget_tokens"])
+    budget_requests = Int(None, allow_none=True, help=SETTINGS["budget_requests"])
+    price_per_1k_tokens = Float(None, allow_none=True, help=SETTINGS["price_per_1k_tokens"])
     routes = Dict(help="model-pattern routes to other keys / URLs, by name")
     model_overrides = Dict(help="catalogue overrides by model name")
     source = Dict(help="where each setting came from")
-    emulated = Bool(False, help="True when the built-in gateway emulator is answering")
+    emulated = Bool(False, help="True once the user was told the built-in gateway emulator answers")
     # Record/replay (cassette.py). Not in SETTINGS: a notebook's %llm_config table must read
     # the same when it is recorded and when it is replayed. None: JUPYTER_LLM_CASSETTE(_MODE).
     cassette = Unicode(None, allow_none=True, help="cassette file (default: beside the notebook)")
-    cassette_mode = CaselessStrEnum(["off", "auto", "record", "replay"], default_value=None, allow_none=True,
-                                    help="off, auto (replay what is recorded, record the rest), record, replay")
+    cassette_mode = CaselessStrEnum(["off", "auto", "record", "replay", "fallback"], default_value=None,
+                                    allow_none=True, help="off, auto (replay what is recorded, record the rest), "
+                                    "record, replay, fallback (replay what is recorded, send the rest, keep nothing)")
     cassette_speed = Float(0.0, help="replay pace: 0 = instant, 1 = as recorded, 2 = twice as fast")
+    #: The system-wide config file's defaults and limits (read by reload()).
+    policy: Policy = NONE
 
     def __init__(self, *, load: bool = True, **kwargs):
         super().__init__()
@@ -108,12 +121,19 @@ class Session(HasTraits):
             raise errors.ConfigError("max_retries must be 0 or more")
         return proposal["value"]
 
-    @validate("max_concurrency", "requests_per_minute", "tokens_per_minute", "batch_confirm_over")
+    @validate("max_concurrency", "requests_per_minute", "tokens_per_minute", "batch_confirm_over", "budget_tokens",
+              "budget_requests")
     def _check_load(self, proposal):
         value = proposal["value"]
         if value is not None and value < 0:
             raise errors.ConfigError(f"{proposal['trait'].name} must be 0 or more (or none), not {value}")
-        return value
+        return cap(self, proposal["trait"].name, value)
+
+    @validate("price_per_1k_tokens")
+    def _check_price(self, proposal):
+        if proposal["value"] is not None and proposal["value"] <= 0:
+            raise errors.ConfigError("price_per_1k_tokens must be above 0 (or none when it is not known)")
+        return proposal["value"]
 
     @validate("api_key")
     def _check_key(self, proposal):
@@ -141,15 +161,16 @@ class Session(HasTraits):
             for name in SETTINGS:
                 self.set_trait(name, self.trait_defaults(name))
             self.routes, self.model_overrides = {}, {}
-            from_file = config_file.read(config_path(), set(SETTINGS))
+            self.policy, from_file, origins = load(config_path(), set(SETTINGS))
             self.routes, self.model_overrides = from_file.routes, from_file.models
             sources = {}
             for name, value in from_file.settings.items():
                 try:
                     self.set(name, value)
                 except errors.ConfigError as exc:
-                    raise errors.ConfigError(f"{config_path()}: {exc}") from None
-                sources[name] = "config file"
+                    where = self.policy.path if origins[name] == SYSTEM_SOURCE else config_path()
+                    raise errors.ConfigError(f"{where}: {exc}") from None
+                sources[name] = origins[name]
             for name, variables in _ENV.items():
                 for variable in variables:
                     if os.environ.get(variable):
@@ -201,7 +222,7 @@ class Session(HasTraits):
         inner = ", ".join(f"{k}={v!r}" for k, v in self.as_dict().items() if v not in (None, {}))
         return f"Session({inner})"
 
-    def _origin(self, name: str) -> str:
+    def origin(self, name: str) -> str:
         """Where a setting's value came from, for the settings table."""
         if name in self.source and getattr(self, name) == self._loaded.get(name):
             return self.source[name]
@@ -210,7 +231,7 @@ class Session(HasTraits):
     def _repr_mimebundle_(self, include=None, exclude=None):
         rows = "".join(
             f"<tr><td><code>{name}</code></td><td>{html.escape(repr(value))}</td>"
-            f"<td>{html.escape(self._origin(name))}</td>"
+            f"<td>{html.escape(self.origin(name))}</td>"
             f"<td>{html.escape(SETTINGS[name])}</td></tr>"
             for name, value in self.as_dict().items()
         )

@@ -67,12 +67,14 @@ class Route:
 class Endpoint:
     """The resolved connection for one request: URL, key and auth form.
 
-    ``base_url`` is None when no gateway is configured for the model.
+    ``base_url`` is None when no gateway is configured for the model; ``stand_in`` is True
+    once the client has put the built-in emulator there instead.
     """
 
     base_url: str | None
     api_key: str | None
     auth: str
+    stand_in: bool = False
 
     def __repr__(self) -> str:
         return f"Endpoint({self.base_url!r}, key {'set' if self.api_key else 'not set'}, auth={self.auth!r})"

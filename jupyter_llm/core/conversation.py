@@ -171,8 +171,10 @@ class Conversation:
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         lines = [repr(self)] + [f"{m.get('role')}: {_text_of(m)}" for m in self.messages]
-        header = f"**Conversation {self.name or ''}** · {self.turns} turn(s)" + (
-            f" · {self.model}" if self.model else "")
+        # Bold closes before the name: "**Conversation **" with no name would not render as bold.
+        header = " · ".join(filter(None, ["**Conversation**" + (f" {safe_markdown(repr(self.name))}" if self.name else ""),
+                                          f"{self.turns} turn{'' if self.turns == 1 else 's'}",
+                                          safe_markdown(self.model or "")]))
         body = self.transcript() or "*(empty)*"
         return {"text/plain": "\n".join(lines), "text/markdown": f"{header}\n\n{body}"}
 

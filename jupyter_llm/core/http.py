@@ -50,6 +50,9 @@ class HTTPTransport(Transport):
         if request.kind == "models":
             page = self._send(request, lambda client: client.models.list())
             return [m.model_dump() for m in page.data]
+        if request.kind == "billing":
+            path = f"/dashboard/billing/{request.body['route']}"
+            return self._send(request, lambda client: client.get(path, cast_to=object))
         raise ValueError(f"unknown request kind {request.kind!r}")
 
     def close(self) -> None:

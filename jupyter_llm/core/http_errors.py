@@ -109,7 +109,7 @@ def translate(exc, request: Request, *, attempts: int = 1) -> errors.LLMError:
     if read.meaning == refusals.UNKNOWN_MODEL:
         whose = " for this key" if request.endpoint.api_key else ""
         return errors.ModelNotFound(
-            f"The gateway has no model {model!r}{whose} ({said}). Run %llm_models to see the models it serves.",
+            f"The gateway has no model {model!r}{whose}. {errors.ModelNotFound.SEE_MODELS} (It said {said}.)",
             model=model, **keep)
     if read.meaning == refusals.QUOTA:
         return errors.QuotaExceeded(

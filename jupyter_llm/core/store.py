@@ -24,9 +24,10 @@ def data_dir() -> Path:
     return Path(override) if override else Path(platformdirs.user_data_dir("jupyter-llm"))
 
 
-def connect(name: str, schema: str, *, page_size: int | None = None) -> sqlite3.Connection:
-    """A connection to ``name`` in the data dir, created owner-only with ``schema`` if new."""
-    folder = data_dir()
+def connect(name: str, schema: str, *, page_size: int | None = None,
+            folder: Path | None = None) -> sqlite3.Connection:
+    """A connection to ``name`` in ``folder`` (the data dir), created owner-only with ``schema`` if new."""
+    folder = folder or data_dir()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = folder / name
     if not path.exists():
@@ -55,11 +56,12 @@ class Shared:
         self._connection: sqlite3.Connection | None = None
         self._where: Path | None = None
 
-    def get(self) -> sqlite3.Connection:
-        where = data_dir()
+    def get(self, where: Path | None = None) -> sqlite3.Connection:
+        """The connection to the database in ``where`` (default: the data dir now)."""
+        where = where or data_dir()
         with self._lock:
             if self._connection is None or where != self._where:
-                self._connection = connect(self._name, self._schema, page_size=self._page_size)
+                self._connection = connect(self._name, self._schema, page_size=self._page_size, folder=where)
                 self._where = where
             return self._connection
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from .config_file import Endpoint, Secrets
 
-#: What a request asks for: the four routes of the gateway.
-KINDS = ("chat", "embeddings", "rerank", "models")
+#: What a request asks for: the four routes of the gateway, and one-api's billing routes
+#: (``{"route": "subscription"}`` or ``{"route": "usage"}``), which a cassette never holds.
+KINDS = ("chat", "embeddings", "rerank", "models", "billing")
 
 
 @dataclass(frozen=True, slots=True)

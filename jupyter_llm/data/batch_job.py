@@ -38,6 +38,7 @@ from ..core.request import ChatRequest, build
 from ..core.session import catalog, current
 from ..core.tokens import estimate_tokens
 from ..core.usage import batch_counter, set_last_batch
+from . import batch_fit
 from . import cache as cache_store
 from .batch_policy import RowPolicy, attempts
 from .calls import record_call
@@ -160,18 +161,25 @@ class _Job:
 
     def check_size(self, confirm: bool) -> None:
         over = current().batch_confirm_over
-        if confirm or not over or len(self.pending) <= over:
+        if not over or len(self.pending) <= over:
             return
         template, system_prompt = self._request
         system = estimate_tokens(system_prompt or "")
         prompt_tokens = sum(system + estimate_tokens(p) + 8 for p in self.pending_prompts())
         cap = template.params.get("max_tokens")
-        replies = (f"replies up to {cap:,} tokens each, so at most {prompt_tokens + cap * len(self.pending):,} "
-                   f"tokens in all" if cap else "replies of unknown length (max_tokens= bounds them)")
+        total = prompt_tokens + cap * len(self.pending) if cap else prompt_tokens
+        # A heavy job, confirmed or not, is compared with the quota and the budget left.
+        fit, fits = batch_fit.fit(current(), total, bounded=bool(cap))
+        if confirm:
+            if not fits:
+                note(" ".join(fit) + " Going ahead, as confirm=True asks.")
+            return
+        replies = (f"replies up to {cap:,} tokens each, so at most {total:,} tokens in all" if cap
+                   else "replies of unknown length (max_tokens= bounds them)")
         raise errors.ConfigError(
             f"map() would send {len(self.pending):,} requests to {self.model} (~{prompt_tokens:,} prompt tokens, "
-            f"{replies}). The gateway asks that heavy jobs be announced and run when it is idle: pass "
-            f"confirm=True to go ahead, or raise the threshold with %llm_config batch_confirm_over=N.")
+            f"{replies}). {' '.join(fit + [''])}The gateway asks that heavy jobs be announced and run when it "
+            f"is idle: pass confirm=True to go ahead, or raise the threshold with %llm_config batch_confirm_over=N.")
 
     def pending_prompts(self):
         return (self.prompts[i] for i in self.pending)

@@ -13,6 +13,13 @@ from html import escape
 from ..core.markdown import image_allowed, safe_markdown, strip_controls
 
 _SMALL = "color: grey; font-size: 0.85em"
+# A folded part (reasoning, a tool call) framed like the live view's accordion, in JupyterLab's
+# theme colours (so the dark theme works), with plain fallbacks for other front ends.
+_DETAILS = ("border: 1px solid var(--jp-border-color1, #bdbdbd); border-radius: 2px; margin: 0 0 0.6em 0; "
+            "background-color: var(--jp-layout-color1, transparent)")
+_SUMMARY = ("padding: 4px 10px; cursor: pointer; font-weight: bold; color: var(--jp-ui-font-color2, #616161); "
+            "background-color: var(--jp-layout-color2, #eeeeee)")
+_INSIDE = "padding: 2px 14px; color: var(--jp-ui-font-color1, inherit)"
 #: Characters of a reply kept whole in the ``text/plain`` fallback.
 PLAIN_LIMIT = 2000
 
@@ -70,10 +77,7 @@ def reasoning_bundle(reasoning: str, seconds: float | None) -> dict:
     facts = [f"{len(reasoning):,} chars"] + ([f"{seconds:.1f} s"] if seconds is not None else [])
     return {
         "text/plain": f"Reasoning ({', '.join(facts)}):\n{plain_preview(reasoning)}",
-        "text/html": (
-            f"<details><summary>{escape(header)}</summary>\n"
-            f"{render_markdown(reasoning)}</details>"
-        ),
+        "text/html": _details(header, render_markdown(reasoning)),
     }
 
 
@@ -135,13 +139,18 @@ def _card_header(name: str, status: str, seconds: float) -> str:
 
 
 def _card(header: str, arguments: str, body: str | None, *, failed: bool = False, open: bool = False) -> str:
-    html = (f"<details{' open' if open else ''}><summary>{escape(header)}</summary>\n"
-            f'<div style="{_SMALL}">Arguments</div><pre>{escape(arguments)}</pre>')
+    html = f'<div style="{_SMALL}">Arguments</div><pre>{escape(arguments)}</pre>'
     if body is not None:
         colour = "#b00020" if failed else "inherit"
         html += (f'\n<div style="{_SMALL}">{"Error" if failed else "Result"}</div>'
                  f'<pre style="color: {colour}; white-space: pre-wrap">{escape(body)}</pre>')
-    return html + "</details>"
+    return _details(header, html, open=open)
+
+
+def _details(header: str, inside: str, *, open: bool = False) -> str:
+    """A framed ``<details>``: ``header`` (plain text) as its summary, ``inside`` (HTML) below."""
+    return (f'<details{" open" if open else ""} style="{_DETAILS}"><summary style="{_SUMMARY}">{escape(header)}'
+            f'</summary>\n<div style="{_INSIDE}">{inside}</div></details>')
 
 
 def _pretty(arguments_json: str) -> str:

@@ -80,7 +80,8 @@ class ReplyRenderer:
             return
         if isinstance(event, RefusalDelta):
             event = ContentDelta(event.text)
-        if not self._started:
+        first = not self._started
+        if first:
             self._started = True
             self._live = self._new_view()
         now = self._clock()
@@ -108,9 +109,12 @@ class ReplyRenderer:
             urgent = True
         if self._live is None:
             return
-        if urgent:
+        if urgent or first:
+            # The first update opens the view and an urgent one reshapes it (the answer starts,
+            # a tool runs). Each goes out now and counts as one update, not as the widgets it
+            # creates: charged by those, the next update would wait 0.4 s and the text stall.
             self._throttle.flushed()
-            self._flush(now)
+            self._flush(now, at_once=True)
         elif self._throttle.due():
             self._flush(now)
 
@@ -129,13 +133,19 @@ class ReplyRenderer:
             self._flush(self._clock())
 
     def finish(self, reply, error: BaseException | None = None) -> None:
-        """Replace the live view with the reply's outputs; ``error`` ends the usage line.
+        """Replace the live view with the reply's outputs and its usage line.
 
-        Never raises for ``error``: the caller reports it.
+        With ``error`` (the caller reports it, as one line), a reply that never started
+        (no text, reasoning or tool call arrived) shows nothing: there is nothing to keep,
+        and the error says what happened. A partial reply shows what arrived, marked
+        INCOMPLETE. Never raises for ``error``.
         """
         if self._live is not None:
             self._live.close()
             self._live = None
+        if reply is None or (error is not None and not arrived(reply)):
+            self._reset()
+            return
         seconds = self._thinking_seconds(self._clock())
         if reply.reasoning.strip():
             _show(reasoning_bundle(reply.reasoning, seconds))
@@ -150,10 +160,7 @@ class ReplyRenderer:
                 _show(tool_card_bundle(result))
         elif reply.tool_calls:
             _show(tool_calls_bundle(reply.tool_calls))
-        line = (reply if reply.model else dataclasses.replace(reply, model=self._model)).summary()
-        if error is not None:
-            line += (" — " if line.endswith("INCOMPLETE") else " · ") + _what_went_wrong(error)
-        _show(usage_bundle(line))
+        _show(usage_bundle((reply if reply.model else dataclasses.replace(reply, model=self._model)).summary()))
         self._reset()
 
     def _new_view(self):
@@ -177,7 +184,7 @@ class ReplyRenderer:
         until = now if self._thinking_until is None else self._thinking_until
         return until - self._thinking_since
 
-    def _flush(self, now: float) -> None:
+    def _flush(self, now: float, at_once: bool = False) -> None:
         title = None
         thinking = self._thinking_until is None
         if self._thinking_since is not None and (not thinking or now - self._title_at >= _TITLE_INTERVAL):
@@ -189,7 +196,7 @@ class ReplyRenderer:
                  for i, (name, arguments) in enumerate(calls)]
         began = time.perf_counter()
         sent = self._live.flush(title=title, expanded=thinking, tools=tools, notices=self._notices)
-        self._throttle.cost(sent, time.perf_counter() - began)
+        self._throttle.cost(1 if at_once else sent, time.perf_counter() - began)
 
 
 def _show(bundle: dict) -> None:
@@ -203,11 +210,6 @@ def _show(bundle: dict) -> None:
         print(bundle["text/plain"])
 
 
-def _what_went_wrong(error: BaseException) -> str:
-    if isinstance(error, KeyboardInterrupt):
-        return "interrupted"
-    lines = str(error).strip().splitlines()
-    if not lines:
-        return type(error).__name__
-    first = lines[0].split(". ")[0].rstrip(".")
-    return first if len(first) <= 200 else first[:199] + "…"
+def arrived(reply) -> bool:
+    """True when any of the reply reached the user: text, reasoning or a tool call."""
+    return bool(reply.content.strip() or reply.reasoning.strip() or reply.tool_calls)

@@ -189,6 +189,7 @@ def _preface(prompt: str, images: list, results: list[tuple[str, str]], earlier:
     if results:
         lines.append("The tools returned:\n\n" + "\n".join(
             f"- **{name}**: {text.replace(chr(10), ' ')}" for name, text in results))
+    lines.append(_text.NOTICE)
     return "\n\n".join(lines)
 
 

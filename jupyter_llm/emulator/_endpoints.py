@@ -54,6 +54,7 @@ def chat(handler: Any, body: dict, name: str, s: dict, fault: str | None) -> Non
     """``POST /v1/chat/completions``."""
     _need("chat", name, s, "the Chat Completions API")
     reply = _chat.plan(body, name, s, handler.server.state.ident("chatcmpl"), fault)
+    handler.charge(reply.prompt_tokens + reply.completion_tokens, s)
     if reply.stream:
         handler.stream(reply, fault)
     elif fault == "error-chunk":
@@ -99,6 +100,7 @@ def embeddings(handler: Any, body: dict, name: str, s: dict, fault: str | None) 
                           f"you requested {max(longest, s['context'] + 1)} tokens in the input for "
                           "embedding generation. Please reduce the length of the input.", "input")
     rows = _vectors.encode(_vectors.embed(texts, dims or full), fmt)
+    handler.charge(usage["total_tokens"], s)
     ident, created = handler.server.state.ident("embd")
     data = ",".join(f'{{"index":{i},"object":"embedding","embedding":{row}}}' for i, row in enumerate(rows))
     model = json.dumps(name, ensure_ascii=False)
@@ -121,6 +123,8 @@ def rerank(handler: Any, body: dict, name: str, s: dict, fault: str | None) -> N
     top_n = body.get("top_n")
     if isinstance(top_n, int) and top_n > 0:
         order = order[:top_n]
+    tokens = _vectors.usage([query, *texts])["total_tokens"]
+    handler.charge(tokens, s)
     if s["rerank"] == "sglang":
         return handler.send_json(200, [{"index": i, "score": scores[i], "document": texts[i]}
                                        for i in order], fault=fault)
@@ -128,7 +132,6 @@ def rerank(handler: Any, body: dict, name: str, s: dict, fault: str | None) -> N
     results = [{"index": i, **({"document": {"text": texts[i]}} if keep else {}),
                 "relevance_score": scores[i]} for i in order]
     ident, _ = handler.server.state.ident("rerank")
-    tokens = _vectors.usage([query, *texts])["total_tokens"]
     handler.send_json(200, {"id": ident, "model": name, "usage": {"total_tokens": tokens},
                             "results": results}, fault=fault)
 

@@ -45,6 +45,10 @@ DEFAULTS: dict[str, Any] = {
     "structured": True,  # honours response_format json_schema (False: refuses it with a 400)
     "latency": "0",
     "max_concurrency": 0,
+    # one-api's quota (_billing.py): a key's total in currency units (None: unlimited), and
+    # what 1,000 tokens cost.
+    "quota": None,
+    "price": 0.002,
     # Faults.
     "echo_key": False,  # error messages quote the caller's token, as some gateways' quota errors do
     "fault": None,
@@ -68,9 +72,9 @@ _CHOICES = {
 }
 _INTS = {"context", "dims", "answer_tokens", "reasoning_tokens", "chunk_tokens", "calls", "tool_rounds",
          "max_concurrency", "fault_times", "cut_after"}
-_FLOATS = {"rate", "delay", "retry_after"}
+_FLOATS = {"rate", "delay", "retry_after", "quota", "price"}
 _BOOLS = {"vision", "thinking_switch", "bad_args", "max_model_len", "structured", "echo_key"}
-_NULLABLE = {"answer_tokens", "reasoning_tokens", "finish_reason", "fault", "fault_times", "root"}
+_NULLABLE = {"answer_tokens", "reasoning_tokens", "finish_reason", "fault", "fault_times", "root", "quota"}
 
 _A, _B = "A", "B"
 

@@ -17,8 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from . import _chat, _endpoints, _wire
-from . import _gateways
+from . import _billing, _chat, _endpoints, _gateways, _wire
 from ._errors import ServerError, bad_request
 from ._gateways import fault as fault_error
 from ._models import ModelTable, SettingError, parse_header
@@ -37,16 +36,24 @@ class State:
         self.lock = threading.Lock()
         self.log: list[dict] = []
         self.fault_counts: dict[tuple, int] = {}
+        #: What each key has spent of its quota, by a digest of the key (_billing.account).
+        self.spent: dict[str, float] = {}
         self.inflight = 0
         self.counter = 0
         self.stopping = threading.Event()
         self.connections: set[socket.socket] = set()
 
     def reset(self) -> None:
-        """Forget the request log and fault counters."""
+        """Forget the request log, the fault counters and what each key has spent."""
         with self.lock:
             self.log.clear()
             self.fault_counts.clear()
+            self.spent.clear()
+
+    def charge(self, account: str, amount: float) -> None:
+        """Count ``amount`` against the quota of the key filed as ``account``."""
+        with self.lock:
+            self.spent[account] = self.spent.get(account, 0.0) + amount
 
     def ident(self, prefix: str) -> tuple[str, int]:
         """A fresh response id and ``created`` stamp, derived from a counter."""
@@ -223,13 +230,11 @@ class _Handler(BaseHTTPRequestHandler):
         shape = "openai"
         try:
             group = self._group(key)
+            self.account = _billing.account(key)
             if raw and body is None:
                 raise bad_request("The request body is not valid JSON.")
-            if self.command == "GET" and path == "/v1/models":
-                return self.send_json(200, _endpoints.models(state.table, group, self._settings(None)))
-            if self.command == "GET" and path.startswith("/v1/models/"):
-                return self.send_json(200, _endpoints.model(state.table, group, path[11:],
-                                                            self._settings(None)))
+            if self.command == "GET" and (path.startswith("/v1/models") or path in _billing.ROUTES):
+                return self._get(path, group)
             route = _endpoints.ROUTES.get(path)
             if self.command != "POST" or route is None:
                 raise ServerError(404, f"Invalid URL ({self.command} {path})",
@@ -239,6 +244,7 @@ class _Handler(BaseHTTPRequestHandler):
             name = body.get("model")
             settings = self._settings(name)
             shape = settings["error_shape"]
+            _billing.check(self.spent(), settings)
             if not isinstance(name, str) or name not in state.table or not (
                     group in (None, "*") or settings["group"] in (group, "*")):
                 raise _gateways.unknown_model(settings["gateway"], name, group or "default")
@@ -250,6 +256,27 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # a bug in the emulator: say so, keep serving
             traceback.print_exc()
             self.send_error_reply(ServerError(500, f"emulator error: {exc!r}", "InternalServerError"))
+
+    def _get(self, path: str, group: str | None) -> None:
+        table, settings = self.server.state.table, self._settings(None)
+        _billing.check(self.spent(), settings)
+        if path in _billing.ROUTES:
+            return self.send_json(200, _billing.answer(_billing.ROUTES[path], self.spent(), settings))
+        if path == "/v1/models":
+            return self.send_json(200, _endpoints.models(table, group, settings))
+        if path.startswith("/v1/models/"):
+            return self.send_json(200, _endpoints.model(table, group, path[11:], settings))
+        raise ServerError(404, f"Invalid URL ({self.command} {path})", "invalid_request_error", None,
+                          "invalid_url", fixed=True)
+
+    def spent(self) -> float:
+        """What this request's key has spent of its quota so far."""
+        with self.server.state.lock:
+            return self.server.state.spent.get(self.account, 0.0)
+
+    def charge(self, tokens: int, settings: dict) -> None:
+        """Count ``tokens`` at the model's price against this request's key."""
+        self.server.state.charge(self.account, _billing.cost(tokens, settings))
 
     def _group(self, key: str) -> str | None:
         keys = self.server.state.keys

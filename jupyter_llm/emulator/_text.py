@@ -1,9 +1,13 @@
 """Deterministic reply text for the gateway emulator: reasoning, then Markdown.
 
-Everything here is a pure function of a ``random.Random`` seeded from the request, so
+The emulator is a test double, and also the demo a newcomer sees first, so its text says
+what it is: placeholder prose about the question's own subject ("A model would explain
+how bread relates to flour here."), never sentences that pass for a confused answer.
+Subject words come from the prompt, and related words from their topic field in the
+lexicon. Everything is a pure function of a ``random.Random`` seeded from the request, so
 the same request always reads the same. Text is produced as a list of *tokens*: a word
-with its trailing space, or a punctuation or newline piece. Replies are built from
-whole Markdown blocks, so any length is valid Markdown (fences and tables closed).
+with its trailing space, or a punctuation or newline piece. Replies are built from whole
+Markdown blocks, so any length is valid Markdown (fences and tables closed).
 """
 from __future__ import annotations
 
@@ -11,40 +15,41 @@ import json
 import random
 import re
 
+from ._lexicon import FIELDS, STOP, field
+
 _CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
 _TOKEN = re.compile(rf"[{_CJK}]|\w+ ?|\n+|[^\w\s]+ ?|\s+")
 _CJK_CHAR = re.compile(f"[{_CJK}]")
-_WORD = re.compile(r"[^\W\d_]{4,}")
+_WORD = re.compile(r"(?:[^\W\d_]+-)*[^\W\d_]{4,}")  # p-value is one word
 
-_STOP = set("""about above after again also because been before being below between both
-could does doing down during each every from further have having here into itself just
-more most much need once only other ought over please same should some such than that
-their theirs them then there these they this those through under until very what when
-where which while will with would your yours tell show give make explain write using
-bring today know like want""".split())
+#: Said once, under the question: a reader of any saved notebook knows what this text is.
+NOTICE = "*Placeholder text from the built-in emulator, a test double: no model wrote this.*"
 
-_NOUNS = """approach dataset model result value pattern function column estimate baseline
-sample method parameter summary trend feature query index table budget cache batch
-metric signal example step option constraint assumption record window output input
-threshold score pipeline notebook reply request schedule""".split()
-_ADJS = """simple robust clear useful careful small large typical reliable quick consistent
-explicit practical stable common gradual narrow broad direct precise""".split()
-_VERBS = """explains shows keeps changes reduces improves captures summarises checks returns
-describes supports limits highlights clarifies affects sets measures""".split()
-_OPENERS = ["In practice,", "Usually,", "For this case,", "As a rule,", "Note that", "Here,",
-            "In most notebooks,", "At first glance,", "Put simply,", "Then"]
-_TITLES = ["Overview", "Key points", "How it works", "Practical notes", "Details",
-           "A worked example", "Trade-offs", "Next steps", "Summary", "Background"]
+_SENTENCES = ["A model would explain {a} here, in plain words.",
+              "This sentence stands in for a point about {a}.",
+              "Here a real answer would connect {a} with {b}.",
+              "A worked example about {a} would follow at this point.",
+              "The answer would say what {a} means for your {b}.",
+              "A model might add a caveat about {a} here.",
+              "Then it would compare {a} and {b}, briefly.",
+              "One or two facts about {a} would go here.",
+              "A short definition of {a} would fit in this line.",
+              "The usual mistake with {a} would be named here.",
+              "A number or two about {b} would back this up.",
+              "Why {a} matters to {b} would be the next point.",
+              "A source on {a} would be cited here.",
+              "A model would sum up {a} and {b} in one line here."]
 _LEADS = ["In short:", "Short answer:", "The gist:", "Bottom line:"]
+_TITLES = ["{A}", "About {a}", "{A} and {b}", "{A}: the main points", "Next steps with {a}",
+           "{A} in practice", "How {a} works", "{A}, {b} and the rest", "A closer look at {a}"]
 _THINK = ["Let me think about what they really need.", "Hmm, what matters most here?",
           "Wait, I should double-check that.", "I want to keep the answer short and concrete.",
           "Maybe an example would help.", "Let me recall how this usually works.",
           "A list of the main points should be clear.", "Actually, the simplest framing is best."]
-
-_MUSINGS = ["So I should mention the {} and the {}.", "The {} matters more than the {} here.",
-            "Maybe start with the {}, then the {}.", "I could compare the {} with the {}.",
-            "They probably care about the {} most.", "Is the {} really relevant? Probably, next to the {}.",
-            "Careful: the {} depends on the {}."]
+_MUSINGS = ["So I should mention {a} and {b}.", "{A} matters more than {b} here.",
+            "Maybe start with {a}, then {b}.", "I could compare {a} with {b}.",
+            "They probably care about {a} most.", "Is {a} really relevant? Probably, next to {b}.",
+            "Careful: {a} depends on {b}."]
 
 
 def tokenize(text: str) -> list[str]:
@@ -75,41 +80,55 @@ def topics(text: str) -> list[str]:
     seen: dict[str, str] = {}
     for i, match in enumerate(_WORD.finditer(text)):
         word, low = match.group(), match.group().lower()
-        if low in _STOP or low in seen:
+        if low in STOP or low in seen:
             continue
         seen[low] = word if word[0].isupper() and i and not word.isupper() else low
     return list(seen.values())[:12]
 
 
+def related(words: list[str], limit: int = 8) -> list[str]:
+    """Words of the topic fields of ``words`` (bread: flour, oven, ...), not in ``words``."""
+    fields = dict.fromkeys(f for f in map(field, (w.lower() for w in words)) if f)
+    have = {w.lower() for w in words}
+    out = [w for f in fields for w in FIELDS[f].split() if w not in have and "-" not in w]
+    return out[:limit]
+
+
 class _Writer:
-    """Builds sentences and Markdown blocks from one seeded generator."""
+    """Builds placeholder sentences and Markdown blocks on the prompt's subject, from one seeded generator."""
 
     def __init__(self, rng: random.Random, words: list[str]):
         self.rng = rng
-        self.words = words or ["question"]
+        self.words = words or ["your question"]
+        # Without a topic field, generic companions: "hello and hello" would read as broken.
+        self.nearby = related(self.words) or ["context", "examples", "details"]
+        self._last = ""
+
+    def pick(self, templates: list[str]) -> str:
+        """A template, never the one picked just before (a repeated sentence reads as broken)."""
+        choice = self.rng.choice([t for t in templates if t != self._last] or templates)
+        self._last = choice
+        return choice
 
     def noun(self) -> str:
+        """A subject word: mostly the prompt's own, sometimes one of its field."""
         r = self.rng
-        return r.choice(self.words) if r.random() < 0.35 else r.choice(_NOUNS)
+        return r.choice(self.words) if r.random() < 0.7 else r.choice(self.nearby)
+
+    def fill(self, template: str) -> str:
+        """``template`` with ``{a}``/``{A}`` and ``{b}`` set to two different subject words."""
+        a = self.noun()
+        b = next((w for w in (self.noun() for _ in range(4)) if w != a), self.rng.choice(self.nearby))
+        return template.format(a=a, b=b, A=a[:1].upper() + a[1:])
 
     def sentence(self) -> str:
-        r = self.rng
-        text = f"the {r.choice(_ADJS)} {self.noun()} {r.choice(_VERBS)} the {self.noun()}"
-        if r.random() < 0.5:
-            text = f"{r.choice(_OPENERS)} {text}"
-        if r.random() < 0.4:
-            text += f", which {r.choice(_VERBS)} a {r.choice(_ADJS)} {self.noun()}"
-        if r.random() < 0.3:
-            text += f" for {self.rng.choice(self.words)}"
-        return text[0].upper() + text[1:] + "."
+        return self.fill(self.pick(_SENTENCES))
 
     def paragraph(self, n: int | None = None) -> str:
         return " ".join(self.sentence() for _ in range(n or self.rng.randint(2, 3)))
 
     def title(self) -> str:
-        word = self.rng.choice(self.words)
-        title = self.rng.choice(_TITLES)
-        return f"{title}: {word}" if self.rng.random() < 0.5 else title
+        return self.fill(self.rng.choice(_TITLES))
 
     def block(self, kind: str) -> str:
         r = self.rng
@@ -132,28 +151,34 @@ class _Writer:
         return self.paragraph()
 
     def _ident(self) -> str:
-        word = re.sub(r"[^a-z]", "", self.noun().lower())
+        word = re.sub(r"[^a-z]", "", self.rng.choice(self.words).lower())
         return word or "data"
 
     def _code(self) -> str:
         r, name, arg = self.rng, self._ident(), self._ident() + "s"
-        if r.random() < 0.5:
+        values = ", ".join(str(r.randint(1, 99)) for _ in range(r.randint(3, 6)))
+        kind = r.randrange(3)
+        if kind == 0:
             body = (f"def count_{name}({arg}):\n"
-                    f'    """{self.sentence()}"""\n'
+                    f'    """Placeholder code: count the {arg} that are set."""\n'
                     f"    kept = [x for x in {arg} if x]\n"
                     f"    return len(kept)\n\n\n"
                     f"print(count_{name}([{r.randint(1, 9)}, 0, {r.randint(1, 9)}]))")
+        elif kind == 1:
+            body = (f"from statistics import {r.choice(('mean', 'median'))} as middle\n"
+                    f"{name} = [{values}]  # placeholder values\n"
+                    f"print(middle({name}))")
         else:
-            values = ", ".join(str(r.randint(1, 99)) for _ in range(r.randint(3, 6)))
-            body = (f"import statistics\n\n"
-                    f"{name} = [{values}]\n"
-                    f"print(statistics.mean({name}))  # {self.noun()}")
+            keys = list(dict.fromkeys([self._ident() for _ in range(4)] + ["other"]))[:2]
+            body = (f"{name} = {{{', '.join(f'{w!r}: {r.randint(1, 99)}' for w in keys)}}}\n"
+                    f"for key, value in sorted({name}.items()):  # placeholder data\n"
+                    f"    print(key, value)")
         return f"```python\n{body}\n```"
 
     def _table(self) -> str:
         r = self.rng
         head = f"| {self.noun().capitalize()} | Value | Note |\n|---|---:|---|"
-        rows = "\n".join(f"| {self.noun()} | {r.randint(1, 999)} | {r.choice(_ADJS)} |"
+        rows = "\n".join(f"| {self.noun()} | {r.randint(1, 999)} | placeholder |"
                          for _ in range(r.randint(2, 4)))
         return f"{head}\n{rows}"
 
@@ -192,11 +217,11 @@ def _one_block(rng: random.Random, writer: _Writer, n: int, shape: str) -> list[
     if shape == "table":
         out = tokenize("| Item | Value | Note |\n|---|---:|---|\n")
         while len(out) < n:
-            out += tokenize(f"| {writer.noun()} | {rng.randint(1, 999)} | {rng.choice(_ADJS)} |\n")
+            out += tokenize(f"| {writer.noun()} | {rng.randint(1, 999)} | placeholder |\n")
         return out
     out = tokenize("{")
     while len(out) < n:
-        out += tokenize(f'"{writer.noun()}_{len(out)}": [{rng.randint(1, 999)}, "{rng.choice(_ADJS)}"], ')
+        out += tokenize(f'"{writer.noun()}_{len(out)}": [{rng.randint(1, 999)}, "{writer.noun()}"], ')
     return out + tokenize('"end": true}')
 
 
@@ -265,9 +290,9 @@ def reasoning(rng: random.Random, prompt: str, n: int | None, plan: str = "") ->
         if sentences:
             sentence = sentences.pop(0)
         elif rng.random() < 0.5:
-            sentence = rng.choice(_THINK)
+            sentence = writer.pick(_THINK)
         else:
-            sentence = rng.choice(_MUSINGS).format(writer.noun(), writer.noun())
+            sentence = writer.fill(writer.pick(_MUSINGS))
         out += tokenize(sentence + " ")
     if exact:
         out = out[:n]

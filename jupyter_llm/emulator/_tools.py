@@ -1,7 +1,10 @@
 """Tool calls for the gateway emulator: which tools to call, with what, in which fragments.
 
-Arguments are synthesised from each tool's JSON Schema and the prompt, so a client can
-run the call for real. The wire fragments reproduce the shapes vLLM and SGLang stream.
+Arguments are read from the prompt the way a model would take them: the numbers in it in
+order ("What is 2 + 3?" gives ``a=2, b=3``), quoted strings, place names for a location,
+and the choices of an ``enum`` that the prompt names (an optional parameter too, when it
+does). What the prompt does not say gets a plain default, so a client can run the call
+for real. The wire fragments reproduce the shapes vLLM and SGLang stream.
 """
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ import hashlib
 import json
 import re
 from typing import Any, NamedTuple
+
+from ._lexicon import STOP
 
 _CAPITALISED = re.compile(r"(?<![\w'])([A-Z][a-z]+(?:[ -][A-Z][a-z]+)?)")
 _SENTENCE_START = re.compile(r"(^|[.!?:]\s+)$")
@@ -18,6 +23,9 @@ _NOT_PLACES = {"What", "How", "Why", "When", "Where", "Which", "Who", "Please", 
 _PLACE_NAMES = ("location", "city", "place", "country", "town", "address", "destination",
                 "origin", "region")
 _PIECE = re.compile(r"\w+|[^\w]+")
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
+_QUOTED = re.compile(r'"([^"\n]+)"|\u201c([^\u201d\n]+)\u201d|(?<!\w)\'([^\'\n]+)\'(?!\w)')
+_WORD = re.compile(r"[\w'-]+")
 
 
 class Call(NamedTuple):
@@ -29,28 +37,69 @@ class Call(NamedTuple):
 
 
 def places(prompt: str) -> list[str]:
-    """Capitalised, place-like words of the prompt (not sentence openers), in order."""
-    found: list[str] = []
+    """Capitalised, place-like words of the prompt, in order; those opening a sentence last
+    ("Weather in Lyon?" is about Lyon, "Paris weather?" about Paris)."""
+    inside: list[str] = []
+    opening: list[str] = []
     for match in _CAPITALISED.finditer(prompt):
         word = match.group(1)
         starts_sentence = _SENTENCE_START.search(prompt[: match.start()]) is not None
         if word in _NOT_PLACES or (starts_sentence and word.split()[0] in _NOT_PLACES):
             continue
+        found = opening if starts_sentence else inside
         if word not in found:
             found.append(word)
-    return found or ["Paris"]
+    return inside + [w for w in opening if w not in inside] or ["Paris"]
 
 
-def _phrase(prompt: str) -> str:
-    words = re.findall(r"[\w'-]+", prompt)
-    return " ".join(words[:5]) or "example"
+class _Prompt:
+    """What a prompt offers as argument values; numbers and quotes are taken once each, in order."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.words = {w.lower() for w in _WORD.findall(text)}
+        self._numbers = _NUMBER.findall(text)
+        self._quotes = [next(filter(None, m.groups())) for m in _QUOTED.finditer(text)]
+
+    def number(self, integer: bool) -> int | float | None:
+        """The next number of the prompt (the next whole one for an integer), or None."""
+        while self._numbers:
+            text = self._numbers.pop(0)
+            value = float(text)
+            if not integer:
+                return int(value) if value.is_integer() and "." not in text else value
+            if value.is_integer():
+                return int(value)
+        return None
+
+    def numbers(self, integer: bool) -> list:
+        """Every number of the prompt not taken yet."""
+        out = []
+        while (value := self.number(integer)) is not None:
+            out.append(value)
+        return out
+
+    def quote(self) -> str | None:
+        return self._quotes.pop(0) if self._quotes else None
+
+    def named(self, choices: list) -> Any:
+        """The first of ``choices`` the prompt names as a word, or None."""
+        return next((c for c in choices if str(c).lower() in self.words), None)
+
+    def phrase(self) -> str:
+        """What the prompt is about, in a few words: its first clause without leading question words."""
+        words = _WORD.findall(re.split(r"[.?!;:\n]", self.text.strip(), maxsplit=1)[0])
+        while words and words[0].lower() in STOP:
+            words.pop(0)
+        return " ".join(words[:6]) or "example"
 
 
-def _value(schema: dict, name: str, prompt: str, k: int) -> Any:
+def _value(schema: dict, name: str, prompt: _Prompt, k: int) -> Any:
     if not isinstance(schema, dict):
-        return _phrase(prompt)
+        return prompt.phrase()
     if schema.get("enum"):
-        return schema["enum"][0]
+        named = prompt.named(schema["enum"])
+        return schema["enum"][0] if named is None else named
     if "const" in schema:
         return schema["const"]
     for key in ("anyOf", "oneOf", "allOf"):
@@ -61,36 +110,50 @@ def _value(schema: dict, name: str, prompt: str, k: int) -> Any:
         kind = next((t for t in kind if t != "null"), "null")
     if kind is None:
         kind = "object" if "properties" in schema else "string"
-    if kind == "integer":
-        return 1
-    if kind == "number":
-        return 1.5
+    if kind in ("integer", "number"):
+        found = prompt.number(kind == "integer")
+        return found if found is not None else (1 if kind == "integer" else 1.5)
     if kind == "boolean":
         return True
     if kind == "null":
         return None
     if kind == "array":
-        return [_value(schema.get("items") or {}, name, prompt, k)]
+        items = schema.get("items") or {}
+        if items.get("type") in ("integer", "number"):
+            return prompt.numbers(items["type"] == "integer") or [_value(items, name, prompt, k)]
+        return [_value(items, name, prompt, k)]
     if kind == "object":
-        return arguments(schema, prompt, k)
+        return _object(schema, prompt, k)
     fmt = schema.get("format")
     if fmt == "date":
         return "2025-01-01"
     if fmt == "date-time":
         return "2025-01-01T00:00:00Z"
+    quoted = prompt.quote()
+    if quoted is not None:
+        return quoted
     if any(p in name.lower() for p in _PLACE_NAMES):
-        found = places(prompt)
+        found = places(prompt.text)
         return found[k % len(found)]
-    return _phrase(prompt)
+    return prompt.phrase()
+
+
+def _object(schema: dict, prompt: _Prompt, k: int) -> dict:
+    props = schema.get("properties") or {}
+    required = schema.get("required") or []
+    # An optional parameter is passed when the prompt names one of its choices, as a model would.
+    wanted = [name for name in props if name in required
+              or (isinstance(props[name], dict) and prompt.named(props[name].get("enum") or []) is not None)]
+    wanted += [name for name in required if name not in props]
+    return {name: _value(props.get(name, {}), name, prompt, k) for name in wanted}
 
 
 def arguments(schema: dict, prompt: str, k: int = 0) -> dict:
-    """Values for the ``required`` parameters of a JSON Schema object.
+    """Values for the parameters of a JSON Schema object, read from ``prompt`` where it says them.
 
     ``k`` picks the k-th place word, so repeated calls to one tool differ.
     """
-    props = schema.get("properties") or {}
-    return {name: _value(props.get(name, {}), name, prompt, k) for name in schema.get("required") or []}
+    return _object(schema, _Prompt(prompt), k)
 
 
 def _functions(tools: list) -> list[dict]:

@@ -1,7 +1,10 @@
 """Embeddings, rerank and score for the gateway emulator: cheap vectors that carry meaning.
 
 A text's vector is signed feature hashing of its lower-cased words and their character
-3-grams, L2-normalised, so texts sharing words are close. Each feature is hashed once
+3-grams, L2-normalised, so texts sharing words are close. Stop-words weigh little, so
+"how do I make bread rise" is not drawn to "Bond yields rise" by its "how" and "rise"
+alone, and a word of a topic field (``_lexicon``) adds that field's feature, so texts on
+one topic land near each other even with no word in common. Each feature is hashed once
 per prefix size (32, 64, ... 4096 dimensions), which keeps a Matryoshka truncation
 meaningful. numpy is imported on first use, never when the emulator is imported.
 """
@@ -13,12 +16,15 @@ import re
 import zlib
 from typing import Any
 
+from ._lexicon import STOP, field
 from ._text import estimate_tokens
 
 FULL = 4096
 _LEVELS = (32, 64, 128, 256, 512, 1024, 2048, 4096)
 _WORDS = re.compile(r"\w+")
 _WORD_WEIGHT, _GRAM_WEIGHT, _INSTRUCT_WEIGHT = 1.0, 0.35, 0.15
+_STOP_WEIGHT = 0.1   # scales a stop-word's features
+_FIELD_WEIGHT = 0.6  # a topic field's feature, for each of its words: clusters, yet shared words still rank first
 _EMPTY = ((zlib.crc32(b"\x00empty"),), (1.0,))
 _cache: dict[str, tuple[tuple[int, ...], tuple[float, ...]]] = {}
 
@@ -29,7 +35,14 @@ def _word_features(word: str) -> tuple[tuple[int, ...], tuple[float, ...]]:
         padded = f"<{word}>"
         hashes = [zlib.crc32(word.encode())]
         hashes += [zlib.crc32(padded[i:i + 3].encode()) ^ 0x5BD1E995 for i in range(len(padded) - 2)]
-        found = tuple(hashes), (_WORD_WEIGHT,) + (_GRAM_WEIGHT,) * (len(hashes) - 1)
+        weights = [_WORD_WEIGHT] + [_GRAM_WEIGHT] * (len(hashes) - 1)
+        if word in STOP:
+            weights = [w * _STOP_WEIGHT for w in weights]
+        topic = field(word)
+        if topic is not None:
+            hashes.append(zlib.crc32(f"\x00field:{topic}".encode()))
+            weights.append(_FIELD_WEIGHT)
+        found = tuple(hashes), tuple(weights)
         if len(_cache) > 500_000:  # a bound for very long benchmark runs
             _cache.clear()
         _cache[word] = found

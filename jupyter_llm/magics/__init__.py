@@ -9,6 +9,8 @@ from __future__ import annotations
 import inspect
 import sys
 
+from ..core import notes
+from ..display import notes as grey_notes
 from . import error_log, tracebacks
 
 #: Each magic, its kind, and the module that registers it when it is first used.
@@ -26,11 +28,13 @@ MAGICS = {
     "llm_usage": ("line", "jupyter_llm.magics.usage"),
     "llm_log": ("line", "jupyter_llm.magics.log"),
     "llm_cache": ("line", "jupyter_llm.magics.log"),
+    "llm_doctor": ("line", "jupyter_llm.magics.doctor"),
 }
 
 
 def register(ipython) -> None:
-    """Declare every magic, keep ``Err`` for prompts, and show jupyter-llm errors as one line."""
+    """Declare every magic, keep ``Err`` for prompts, show jupyter-llm errors as one line, and
+    notes as grey lines in a kernel (elsewhere they stay on stderr)."""
     manager = ipython.magics_manager
     # Older IPython takes no kind: it lists the magic only once loaded, and loads it all the same.
     with_kind = "magic_kind" in inspect.signature(manager.register_lazy).parameters
@@ -41,6 +45,8 @@ def register(ipython) -> None:
             manager.register_lazy(name, module)
     error_log.install(ipython)
     tracebacks.install(ipython)
+    if getattr(ipython, "kernel", None) is not None:
+        notes.set_sink(grey_notes.show)
     _accessor_when_pandas_loads(ipython)
 
 
@@ -48,6 +54,9 @@ def unregister(ipython) -> None:
     """Remove what :func:`register` installed that outlives the magics (hooks, error display)."""
     error_log.uninstall(ipython)
     tracebacks.uninstall(ipython)
+    previous = notes.set_sink(None)
+    if previous is not grey_notes.show:
+        notes.set_sink(previous)  # another front end's sink stays
 
 
 def _accessor_when_pandas_loads(ipython) -> None:

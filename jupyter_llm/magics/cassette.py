@@ -17,9 +17,10 @@ class CassetteMagics(Magics):
 
     @magic_arguments()
     @argument("path", nargs="?", help="the cassette file (default: beside the notebook, x.ipynb -> x.llm.jsonl)")
-    @argument("--mode", choices=["auto", "record", "replay", "off"],
+    @argument("--mode", choices=["auto", "record", "replay", "fallback", "off"],
               help="auto (default): replay what is recorded, record the rest; record: start afresh; "
-                   "replay: never call the gateway; off: stop")
+                   "replay: never call the gateway; fallback: replay what is recorded, send the rest "
+                   "live and record nothing; off: stop")
     @argument("--speed", type=float, help="replay pace: 0 = instant (default), 1 = as recorded")
     @line_magic
     def llm_cassette(self, line: str):
@@ -32,6 +33,7 @@ class CassetteMagics(Magics):
 
             %llm_cassette                               # x.ipynb -> x.llm.jsonl, auto mode
             %llm_cassette answers.llm.jsonl --mode replay
+            %llm_cassette --mode fallback               # a shipped notebook: new prompts go live
             %llm_cassette --mode off
         """
         session = current()

@@ -71,8 +71,13 @@ class LLMMagics(Magics):
         parsed = args.format.lower() == "json"  # -o NAME gets the parsed object, and nothing if none
         try:
             reply = self._send(args, prompt, params)
-        except (errors.LLMError, KeyboardInterrupt) as exc:
-            self._keep(getattr(exc, "reply", None), None if parsed else args.output)
+        except errors.Interrupted as exc:
+            self._keep(exc.reply, None if parsed else args.output)
+            if exc.reply is not None and (exc.reply.content or exc.reply.reasoning):
+                exc.args = (f"{exc}; what arrived is kept in _llm.",)
+            raise
+        except errors.LLMError as exc:
+            self._keep(exc.reply, None if parsed else args.output)
             raise
         self._keep(reply, args.output, parsed=parsed)
 

@@ -20,9 +20,12 @@ def debugging() -> bool:
 
 
 def short_traceback(shell, etype, value, tb, tb_offset=None):
-    """IPython's custom exception handler for :class:`~jupyter_llm.errors.LLMError`."""
+    """IPython's custom exception handler for jupyter-llm's errors and interrupted replies."""
     if debugging():
         return shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+    # An interrupt keeps its usual name: front ends and nbval recognise a KeyboardInterrupt.
+    if issubclass(etype, KeyboardInterrupt):
+        etype = KeyboardInterrupt
     # IPython leaves showing it to the handler; _showtraceback is what sends the error message.
     stb = [f"\x1b[0;31m{etype.__name__}\x1b[0m: {value}"]
     shell._showtraceback(etype, value, stb)
@@ -32,7 +35,7 @@ def short_traceback(shell, etype, value, tb, tb_offset=None):
 def install(ipython) -> None:
     """Show jupyter-llm errors as one line, unless another extension handles exceptions already."""
     if not ipython.custom_exceptions:
-        ipython.set_custom_exc((errors.LLMError,), short_traceback)
+        ipython.set_custom_exc((errors.LLMError, errors.Interrupted), short_traceback)
 
 
 def uninstall(ipython) -> None:

@@ -15,10 +15,15 @@ _BADGE = ("display:inline-block;margin-right:4px;padding:0 6px;border-radius:8px
 #: Panel look: a frame, and Markdown inside replies styled like Markdown outputs.
 CSS = (
     "<style>.jllm-panel{border:1px solid var(--jp-border-color2,#ddd);border-radius:4px;padding:6px}"
-    # In a scrolling column, flex items would shrink to the box's height and clip each other.
-    ".jllm-column *{flex-shrink:0}"
     ".jllm-user{background:var(--jp-layout-color2,#f3f3f3);border-radius:4px;padding:2px 8px;margin:4px 0}"
-    ".jllm-column{flex:1 1 0;min-width:0;max-height:480px;overflow-y:auto;border-left:2px solid var(--jp-border-color2,#ddd);padding-left:6px}"
+    # Columns grow with their answers: a fixed height cut them mid-line, to be read by scrolling
+    # three boxes. The notebook scrolls instead, and the answers stay side by side.
+    # What is wider than its column (a table in a narrow window) scrolls inside it.
+    ".jllm-column{flex:1 1 0;min-width:0;overflow-x:auto;border-left:2px solid var(--jp-border-color2,#ddd);"
+    "padding-left:6px}"
+    # An HTML widget has the line height of a one-line control (28px): wrapped text in it
+    # reads as separate, widely spaced lines.
+    ".jllm-panel .jllm-text .widget-html-content,.jllm-panel .jllm-footer .widget-html-content{line-height:1.4}"
     "</style>"
 )
 

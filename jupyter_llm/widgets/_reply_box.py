@@ -15,7 +15,7 @@ from .. import errors
 from ..core.events import RoundEnd
 from ..display.html import tool_card_bundle
 from ..display.live import LiveView
-from ..display.renderer import INTERVAL, ReplyRenderer
+from ..display.renderer import INTERVAL, ReplyRenderer, arrived
 
 _GREY = "color: var(--jp-ui-font-color2, grey); font-size: 0.85em"
 _RED = "color: var(--jp-error-color1, #b00020)"
@@ -50,9 +50,9 @@ class ReplyBox(ReplyRenderer):
     def _place(self, root) -> None:
         self.box.children = (root, self.footer)
 
-    def _flush(self, now: float) -> None:
+    def _flush(self, now: float, at_once: bool = False) -> None:
         self.flushes += 1
-        super()._flush(now)
+        super()._flush(now, at_once)
 
     def feed(self, events) -> None:
         """Take a batch of events; what the throttle held back is sent one interval later."""
@@ -87,10 +87,13 @@ class ReplyBox(ReplyRenderer):
         parts = []
         for result in getattr(reply, "tool_results", None) or ():
             parts.append(tool_card_bundle(result)["text/html"])
-        line = reply.summary() if reply is not None else ""
+        # A request that never started has no usage to tell (nor is it INCOMPLETE): the error says it all.
+        started = reply is not None and (error is None or arrived(reply))
+        line = reply.summary() if started else ""
         if isinstance(error, errors.Stopped):
             line += " · stopped"
-        parts.append(f'<div style="{_GREY}">{escape(line)}</div>')
+        if line:
+            parts.append(f'<div style="{_GREY}">{escape(line)}</div>')
         if error is not None and not isinstance(error, errors.Stopped):
             parts.append(f'<div style="{_RED}">{escape(_message(error))}</div>')
         self.footer.value = "".join(parts)

@@ -170,6 +170,9 @@ class ChatPanel(widgets.VBox):
         return write_atomic(path, json.dumps(notebook, ensure_ascii=False, indent=1))
 
     def _export_clicked(self) -> None:
+        if not self.messages:
+            self._say("Nothing to export yet: the conversation is empty. Send a message first.")
+            return
         try:
             path = self.to_notebook()
         except OSError as exc:

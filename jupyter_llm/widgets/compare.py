@@ -33,7 +33,7 @@ class _Column:
     def __init__(self, model: str):
         self.model = model
         self.reply_box = ReplyBox()
-        self.stats = widgets.HTML(f'<div style="{_GREY}">waiting for the first token…</div>')
+        self.stats = widgets.HTML(f'<div style="{_GREY}">waiting for the first token…</div>', _dom_classes=("jllm-text",))
         header = widgets.HTML(f"<b>{escape(model)}</b><br>{badges_html(catalog()[model])}")
         self.widget = widgets.VBox((header, self.stats, self.reply_box.box), _dom_classes=("jllm-column",))
         self.reply = None

@@ -4,6 +4,8 @@ A change in the panel is a change of the session at once (``%%llm`` and the Pyth
 see it); a change made elsewhere (``%llm_config``, an attribute) shows in the panel. The
 key field is a password field that is emptied as soon as the key is taken, so the key
 is never echoed back, never kept in widget state and never saved with the notebook.
+Under the key, the key's quota left at the gateway, where the gateway reports it; the
+model list holds the allowed models only.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import ipywidgets as widgets
 from traitlets import Unicode
 
 from .. import errors
+from ..core import quota
 from ..core.client import Client
 from ..core.session import catalog, current
 from ._common import chat_models, css, fallback_bundle, running_loop
@@ -48,6 +51,7 @@ class SettingsPanel(widgets.VBox):
         self.api_key = _KeyField(description="API key", style=_LABEL, layout=_FIELD,
                                         continuous_update=False)
         self.key_state = widgets.HTML()
+        self.quota = widgets.HTML()
         self.model = widgets.Combobox(description="Default model", style=_LABEL, layout=_FIELD,
                                       ensure_option=False, continuous_update=False, placeholder="first served")
         self.think = widgets.Dropdown(options=_THINK, description="Thinking", style=_LABEL)
@@ -68,9 +72,10 @@ class SettingsPanel(widgets.VBox):
         session.observe(self._session_changed)
         self._refresh_models()
 
-        children = (css(), self.base_url, widgets.HBox((self.api_key, self.key_state)), self.model, self.think,
-                    *self.fields.values(), self.test_button, self.status)
+        children = (css(), self.base_url, widgets.HBox((self.api_key, self.key_state)), self.quota, self.model,
+                    self.think, *self.fields.values(), self.test_button, self.status)
         super().__init__(children, _dom_classes=("jllm-panel", "jllm-settings"), **kwargs)
+        self.quota_task = self._refresh_quota()
 
     def close(self) -> None:
         self._session.unobserve(self._session_changed)
@@ -92,7 +97,24 @@ class SettingsPanel(widgets.VBox):
         where = Client(self._session).endpoint(self._session.model).base_url
         self._say(f"Connected to {where}: {len(names)} chat models: {', '.join(names)}.")
         self._refresh_models(names)
+        await self._read_quota()
         return names
+
+    def _refresh_quota(self):
+        """Ask for the quota in a worker thread, when the kernel's loop runs (None otherwise)."""
+        try:
+            return running_loop().create_task(self._read_quota())
+        except errors.ConfigError:
+            return None  # a script without a loop: the panel shows no quota line
+
+    async def _read_quota(self) -> None:
+        found = await asyncio.get_running_loop().run_in_executor(None, quota.read, self._session)
+        if found is None:
+            self.quota.value = ""
+            return
+        colour = "var(--jp-error-color1, #b00020)" if found.spent else "var(--jp-ui-font-color2, grey)"
+        self.quota.value = (f'<span style="color: {colour}; margin-left: 114px">Quota at the gateway: '
+                            f"{escape(str(found))}</span>")
 
     # -- inside -----------------------------------------------------------------------
 
@@ -138,6 +160,8 @@ class SettingsPanel(widgets.VBox):
     def _session_changed(self, change) -> None:
         if change["name"] in ("base_url", "model", "think", "api_key", *_TEXT) and not self._updating:
             self._load()
+        if change["name"] in ("base_url", "api_key"):
+            self.quota_task = self._refresh_quota()
 
     def _refresh_models(self, names=None) -> None:
         if names is None:

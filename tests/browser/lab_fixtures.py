@@ -1,8 +1,12 @@
-"""Helpers of the browser tests: one JupyterLab on loopback per run, the OS's headless Chromium.
+"""Helpers of the browser tests: a JupyterLab or Notebook 7 on loopback per module, the OS's headless Chromium.
 
-The kernel that JupyterLab starts talks to the test emulator with TEST_KEY. Without
+The kernel the server starts talks to the test emulator with TEST_KEY. Each server keeps
+its config, settings, workspaces and runtime files in a temporary folder (see
+``tools/lab.py``), so what the machine's user set up never reaches the page. Without
 Chromium or Playwright the tests are skipped with the reason, and a warning says so in
 the summary: a missing browser must never pass for a green run.
+
+Opening and running notebooks is ``tools/lab_page.py``'s, shared with the screenshot tool.
 """
 from __future__ import annotations
 
@@ -10,7 +14,6 @@ import sys
 import warnings
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from support import kernel_environment
@@ -20,6 +23,8 @@ ARTIFACTS = ROOT / "artifacts" / "browser"
 sys.path.insert(0, str(ROOT / "tools"))
 
 from lab import Lab, chromium, launch  # noqa: E402
+from lab_page import (KERNEL_STATE, NOTEBOOK, cells, kernel_state, menu, open_and_run_all,  # noqa: E402,F401
+                      open_notebook, run_cell, wait_cells_done, write_notebook)
 
 
 class BrowserTestsSkipped(UserWarning):
@@ -59,13 +64,20 @@ def lab_root(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def lab(browser, emulator, lab_root):
-    env = kernel_environment(emulator.url, lab_root / "config.toml")
-    with Lab(lab_root, env) as server:
+    """JupyterLab on ``lab_root``."""
+    with Lab(lab_root, kernel_environment(emulator.url, lab_root / "config.toml")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def notebook7(browser, emulator, lab_root):
+    """Notebook 7 on ``lab_root``."""
+    with Lab(lab_root, kernel_environment(emulator.url, lab_root / "config.toml"), app="notebook") as server:
         yield server
 
 
 @pytest.fixture
-def page(browser, lab, request):
+def page(browser, request):
     """A fresh page; when the test fails, what it showed is kept in artifacts/browser/."""
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
     page = context.new_page()
@@ -76,59 +88,6 @@ def page(browser, lab, request):
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-failed.png"), full_page=True)
     context.close()
-
-
-def write_notebook(root: Path, name: str, *cells: str) -> str:
-    """A notebook of code cells in the Lab's folder; returns its name."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    nbformat.write(nb, root / name)
-    return name
-
-
-def open_and_run_all(page, lab, name: str, *, clear: bool = False, navigate: bool = True) -> None:
-    """Open a notebook (unless it is open), run every cell, wait until the kernel has run them all.
-
-    ``clear`` first clears saved outputs, whose execution counts would read as already run.
-    """
-    if navigate:
-        open_notebook(page, lab, name)
-    if clear:
-        menu(page, "Edit", "Clear Outputs of All Cells")
-    menu(page, "Run", "Run All Cells")
-    wait_cells_done(page)
-
-
-def open_notebook(page, lab, name: str) -> None:
-    """Start the notebook's kernel, open the notebook, wait until it is connected and idle."""
-    lab.kernel_for(name)
-    page.goto(lab.url(f"tree/{name}"))
-    page.wait_for_selector(".jp-Notebook .jp-Cell .jp-InputArea-editor", timeout=60_000)
-    # The status bar reads "Python 3 (ipykernel) | Idle" once the page is connected to the kernel.
-    page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=60_000)
-
-
-def menu(page, menu: str, item: str) -> None:
-    """Click ITEM in the menu bar's MENU."""
-    page.click(f"div.lm-MenuBar-itemLabel:text-is('{menu}')")
-    page.click(f"li.lm-Menu-item:has-text('{item}')")
-
-
-def wait_cells_done(page, timeout: float = 60_000) -> None:
-    """Every code cell has an execution count (none is queued or running)."""
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
-        ".every(p => /\\[\\d+\\]/.test(p.textContent))",
-        timeout=timeout,
-    )
-
-
-def run_cell(page, index: int) -> None:
-    """Run one code cell as a user does: click into it, Ctrl+Enter (run in place, no new cell)."""
-    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
-    cell.locator(".jp-InputArea-editor").click()
-    page.keyboard.press("Control+Enter")
 
 
 def shoot(locator, name: str) -> Path:

@@ -8,10 +8,8 @@ artifacts/browser/.
 from __future__ import annotations
 
 import pytest
-from lab_fixtures import browser, lab, lab_root, open_notebook, page, run_cell, shoot, write_notebook  # noqa: F401
-from support import kernel_environment
-
-from lab import Lab
+from lab_fixtures import (browser, cells, kernel_state, lab, lab_root, notebook7, open_notebook, page,  # noqa: F401
+                          run_cell, shoot, write_notebook)
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -33,7 +31,8 @@ CELL = "%%llm -m qwq-32b\nExplain how to pick a rolling-window size for a noisy 
 
 def _run_first(page) -> None:
     run_cell(page, 0)
-    page.locator(".jp-CodeCell").first.locator(".jp-InputPrompt").filter(has_text="[1]").wait_for(timeout=60_000)
+    cells(page).first.locator(".jp-InputPrompt").filter(has_text="[1]").wait_for(timeout=60_000)
+    kernel_state(page, "idle")
 
 
 def _stream_and_check(page, cell: int, name: str) -> None:
@@ -44,12 +43,12 @@ def _stream_and_check(page, cell: int, name: str) -> None:
     page.wait_for_function("() => (document.querySelector('.jllm-live') || {innerText: ''}).innerText.length > 300",
                            timeout=60_000, polling=50)
     page.wait_for_timeout(1500)
-    shoot(page.locator(".jp-Cell").nth(cell), f"{name}-streaming.png")
-    output = page.locator(".jp-Cell").nth(cell).locator(".jp-OutputArea")
+    shoot(cells(page).nth(cell), f"{name}-streaming.png")
+    output = cells(page).nth(cell).locator(".jp-OutputArea")
     output.locator("details summary", has_text="Reasoning").wait_for(timeout=60_000)
     output.locator(".jp-OutputArea-output", has_text="tokens").last.wait_for(timeout=60_000)
     samples = page.evaluate(STOP)
-    shoot(page.locator(".jp-Cell").nth(cell), f"{name}-final.png")
+    shoot(cells(page).nth(cell), f"{name}-final.png")
     growing = sorted({s["chars"] for s in samples})
     assert len(growing) >= 10, growing  # the text appeared in many steps
     assert any(s["open"] for s in samples), "the reasoning was open while the model thought"
@@ -67,19 +66,8 @@ def test_llm_streams_into_one_live_widget_in_jupyterlab(page, lab, lab_root):
     _stream_and_check(page, 1, "lab-live")
 
 
-def test_llm_streams_into_one_live_widget_in_notebook_7(browser, emulator, lab_root):
+def test_llm_streams_into_one_live_widget_in_notebook_7(page, notebook7, lab_root):
     name = write_notebook(lab_root, "live7.ipynb", SETUP, CELL)
-    env = kernel_environment(emulator.url, lab_root / "config.toml")
-    with Lab(lab_root, env, app="notebook") as server:
-        context = browser.new_context(viewport={"width": 1280, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        try:
-            page.goto(server.url(f"notebooks/{name}"))
-            page.wait_for_selector(".jp-Notebook .jp-Cell .jp-InputArea-editor", timeout=60_000)
-            page.locator(".jp-NotebookKernelStatus, .jp-Notebook-ExecutionIndicator").first.wait_for(timeout=60_000)
-            page.wait_for_timeout(2000)  # the kernel connects
-            _run_first(page)
-            _stream_and_check(page, 1, "notebook7-live")
-        finally:
-            context.close()
+    open_notebook(page, notebook7, name)
+    _run_first(page)
+    _stream_and_check(page, 1, "notebook7-live")

@@ -11,8 +11,8 @@ import time
 
 import pytest
 from support import TEST_KEY
-from lab_fixtures import (ROOT, browser, lab, lab_root, menu, open_and_run_all, open_notebook, page, run_cell,  # noqa: F401
-                          shoot, wait_cells_done, write_notebook)
+from lab_fixtures import (NOTEBOOK, ROOT, browser, cells, lab, lab_root, menu, open_and_run_all, open_notebook, page,  # noqa: F401
+                          run_cell, shoot, wait_cells_done, write_notebook)
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -36,7 +36,7 @@ def test_the_panels_notebook_runs_and_shows_every_panel(page, lab, lab_root):
     shutil.copy(ROOT / "notebooks" / "panels.ipynb", lab_root / "panels.ipynb")
     open_and_run_all(page, lab, "panels.ipynb", clear=True)
     page.wait_for_selector(".jllm-compare table.jllm-summary")
-    assert "Traceback" not in page.inner_text(".jp-Notebook")
+    assert "Traceback" not in page.inner_text(NOTEBOOK)
     assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']").count() == 0
     for name in ("settings", "chat", "compare"):
         panel = page.locator(f".jllm-{name}").first
@@ -121,7 +121,7 @@ def test_a_settings_change_reaches_the_next_llm_cell(page, lab, lab_root, emulat
         "%%llm\nSay hello.",
     )
     open_and_run_all(page, lab, name)
-    cell = page.locator(".jp-Notebook .jp-Cell").nth(2)
+    cell = cells(page).nth(2)
     assert "qwen3-32b" in cell.locator(".jp-OutputArea").inner_text()
     settings = page.locator(".jllm-settings")
     model = settings.locator(".widget-text:has(label:text-is('Default model')) input")

@@ -41,3 +41,25 @@ def test_a_tool_loop_logs_each_round_and_the_reply_links_to_the_last(llm):
     rows = jupyter_llm.log(None)
     assert len(rows) == 2 and rows.index[0] == reply.log_id
     assert '"name": "add"' in rows.tool_calls.iloc[1] and rows.tools.iloc[0] == '["add"]'
+
+
+def test_a_call_is_logged_where_the_data_dir_was_when_it_was_made(llm, monkeypatch, tmp_path):
+    jupyter_llm.ask("Name a river.", model="qwen72b-awq", display=False)
+    monkeypatch.setenv("JUPYTER_LLM_DATA_DIR", str(tmp_path / "elsewhere"))
+    assert len(jupyter_llm.log(None)) == 0
+    monkeypatch.setenv("JUPYTER_LLM_DATA_DIR", str(tmp_path / "data"))
+    assert list(jupyter_llm.log(None).model) == ["qwen72b-awq"]
+
+
+def test_a_log_that_cannot_be_written_is_one_note_and_later_calls_are_logged(llm, monkeypatch, tmp_path, capsys):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("JUPYTER_LLM_DATA_DIR", str(blocked))
+    reply = jupyter_llm.ask("Name a river.", model="qwen72b-awq", display=False)
+    jupyter_llm.ask("Name a lake.", model="qwen72b-awq", display=False)
+    call_log.flush()
+    assert reply.content
+    assert capsys.readouterr().err.count("could not write the call log") == 1
+    monkeypatch.setenv("JUPYTER_LLM_DATA_DIR", str(tmp_path / "data"))
+    jupyter_llm.ask("Name a sea.", model="qwen72b-awq", display=False)
+    assert "Name a sea." in jupyter_llm.log(None).messages.iloc[0]

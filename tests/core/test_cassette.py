@@ -135,6 +135,43 @@ def test_auto_mode_replays_what_it_has_and_records_the_rest(llm, emulator, tmp_p
     assert again.content == first.content and len(tape) == 3
 
 
+def test_fallback_mode_replays_what_it_has_sends_the_rest_and_keeps_the_file_as_shipped(llm, emulator, tmp_path,
+                                                                                        heard):
+    def llm_requests():
+        return [r for r in emulator.requests if r["path"].endswith("/chat/completions")]
+
+    path = tmp_path / "shipped.llm.jsonl"
+    with jupyter_llm.cassette(path, mode="record"):
+        first = jupyter_llm.ask("Name a river.", model="qwen3-32b", display=False)
+    shipped, stamp = path.read_bytes(), path.stat().st_mtime_ns
+    sent = len(llm_requests())
+    heard.clear()
+    with jupyter_llm.cassette(path, mode="fallback"):
+        again = jupyter_llm.ask("Name a river.", model="qwen3-32b", display=False)
+        assert len(llm_requests()) == sent and again.content == first.content
+        changed = jupyter_llm.ask("Name a mountain.", model="qwen3-32b", display=False)
+        assert len(llm_requests()) == sent + 1 and changed.content != first.content
+        jupyter_llm.ask("Name a mountain.", model="qwen3-32b", display=False)
+        assert len(llm_requests()) == sent + 2, "sent again: nothing was recorded to replay"
+        # A cell re-run by hand gets the answer it showed, as in replay mode.
+        assert jupyter_llm.ask("Name a river.", model="qwen3-32b", display=False).content == first.content
+    assert path.read_bytes() == shipped and path.stat().st_mtime_ns == stamp
+    assert heard == ["cassette shipped.llm.jsonl (fallback mode)",
+                    "shipped.llm.jsonl has no answer for this chat request: sent live, not recorded (fallback mode)."]
+
+
+def test_fallback_mode_with_no_cassette_to_read_is_no_cassette(llm, monkeypatch, tmp_path, heard):
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    monkeypatch.setenv("JUPYTER_LLM_CASSETTE_MODE", "fallback")
+    assert active(llm) is None  # no notebook known: a console, a script
+    notebook = tmp_path / "new.ipynb"
+    notebook.write_text("{}", encoding="utf-8")
+    monkeypatch.setenv("JPY_SESSION_NAME", str(notebook))
+    assert active(llm) is None  # a notebook of the student's own, with no cassette beside it
+    assert jupyter_llm.ask("hello", model="qwen3-32b", display=False).content
+    assert not (tmp_path / "new.llm.jsonl").exists() and not [n for n in heard if "fallback" in n]
+
+
 def test_replay_at_the_recorded_pace(llm, tmp_path):
     path = tmp_path / "pace.llm.jsonl"
     llm.extra_headers = {"X-Emulator": "answer_tokens=30; reasoning=none; rate=60"}

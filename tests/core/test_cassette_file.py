@@ -90,7 +90,7 @@ def test_a_folder_that_cannot_be_written_is_a_warning_and_the_reply_is_kept(kern
     assert result.error is None
     result = kernel.run("%%llm -m qwen3-32b --no-think\nName a river.")
     assert result.error is None, result.error
-    notes = "".join(m["content"].get("text", "") for m in result.messages if m["msg_type"] == "stream")
+    notes = result.notes()
     assert f"could not record to {path}" in notes and "shown and kept, but not recorded" in notes
     assert "Traceback" not in result.text() and "PermissionError" in notes
     assert kernel.run("print(_llm.complete, len(_llm.content) > 20)").text().count("True True") == 1

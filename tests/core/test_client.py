@@ -57,8 +57,24 @@ def test_an_unconfigured_session_is_answered_by_the_built_in_emulator_once_annou
     endpoint = Client(session).endpoint("qwen3-32b")
     assert endpoint.base_url.startswith("http://127.0.0.1:") and session.emulated
     Client(session).endpoint("qwen3-32b")
-    assert capsys.readouterr().err.count("no gateway configured") == 1
+    told = capsys.readouterr().err
+    assert told.count("no gateway configured") == 1
+    assert "%llm_config base_url=" in told and "JUPYTER_LLM_BASE_URL" in told, "it says how to connect"
     assert session.endpoint("qwen3-32b").base_url is None, "the session's own lookup starts nothing"
+
+
+@pytest.mark.parametrize("mode", ["replay", "record"])
+def test_a_cassette_names_itself_instead_of_the_emulator_notice(capsys, tmp_path, mode):
+    from jupyter_llm.core import cassette
+    from jupyter_llm.core.config import Session
+
+    session = Session(load=False)
+    with cassette.Cassette(tmp_path / "x.llm.jsonl", mode):
+        Client(session).endpoint("qwen3-32b")
+    assert "no gateway configured" not in capsys.readouterr().err
+    assert not session.emulated, "not told yet: the notice still comes once the cassette is gone"
+    Client(session).endpoint("qwen3-32b")
+    assert capsys.readouterr().err.count("no gateway configured") == 1
 
 
 def test_translated_errors_chain_a_cause_without_frames_or_key(llm, emulator):

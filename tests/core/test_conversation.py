@@ -138,6 +138,17 @@ def test_transcript_shows_model_text_safely():
     assert "assistant: <img src=x onerror=alert(1)>" in bundle["text/plain"]
 
 
+@pytest.mark.parametrize("name, header", [(None, "<strong>Conversation</strong> · 1 turn · qwen3-32b"),
+                                          ("stats", "<strong>Conversation</strong> 'stats' · 1 turn · qwen3-32b")])
+def test_the_header_renders_bold_with_or_without_a_name(name, header):
+    from markdown_it import MarkdownIt
+
+    chat = Conversation([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}],
+                        name=name, model="qwen3-32b")
+    html = MarkdownIt("commonmark").render(chat._repr_mimebundle_()["text/markdown"])
+    assert f"<p>{header}</p>" in html and "**" not in html
+
+
 def test_tool_calls_and_results_become_part_of_the_conversation(llm, emulator):
     @jupyter_llm.tool
     def get_current_weather(location: str) -> dict:

@@ -1,6 +1,7 @@
 """Markdown rendering in the kernel and the bundles of a finished reply's outputs."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -34,10 +35,12 @@ def test_raw_html_from_the_model_is_shown_as_text():
 def test_reasoning_is_a_collapsed_details_with_a_plain_fallback():
     bundle = reasoning_bundle("Think **hard**.\n\n<b>no</b>", 3.24)
     assert bundle["text/plain"] == "Reasoning (26 chars, 3.2 s):\nThink **hard**.\n\n<b>no</b>"
-    assert bundle["text/html"] == (
-        "<details><summary>Reasoning · 26 chars · 3.2 s</summary>\n"
-        "<p>Think <strong>hard</strong>.</p>\n<p>&lt;b&gt;no&lt;/b&gt;</p>\n</details>"
-    )
+    html = bundle["text/html"]
+    assert re.fullmatch(r'<details style="[^"]*"><summary style="[^"]*">Reasoning · 26 chars · 3\.2 s</summary>\n'
+                        r'<div style="[^"]*"><p>Think <strong>hard</strong>\.</p>\n<p>&lt;b&gt;no&lt;/b&gt;</p>\n'
+                        r'</div></details>', html), html
+    # Framed like the live view, in the theme's colours, so the dark theme frames it too.
+    assert "border: 1px solid var(--jp-border-color1" in html and "var(--jp-layout-color2" in html
     assert reasoning_bundle("x" * 1234, None)["text/plain"].startswith("Reasoning (1,234 chars):\n")
 
 

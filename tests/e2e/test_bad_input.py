@@ -110,6 +110,8 @@ def test_unknown_model_lists_close_matches_or_every_model(llm, emulator, name, c
     if close:
         assert f"Did you mean {close!r}" in message
     assert "Models served: " in message and "qwq-32b" in caught.value.available
+    # The way out (the names) before the gateway's own words, and said once.
+    assert message.index("Models served: ") < message.index("It said") and message.count("no model") == 1
     assert len(chat_requests(emulator)) == 1
 
 
@@ -181,8 +183,8 @@ def test_missing_names_are_left_as_written_with_a_one_line_note(kk, emulator):
     assert result.error is None, result.error
     assert chat_requests(emulator)[-1]["body"]["messages"][-1]["content"] == (
         "About Lyon, (3, 2), {df.columns} and {nope[0]}.")
-    note = stream_text(result)
-    assert note == "jupyter-llm: no variable for {df.columns}, {nope[0]}; left as written.\n"
+    assert result.notes() == "jupyter-llm: no variable for {df.columns}, {nope[0]}; left as written.\n"
+    assert stream_text(result) == "", "a note is a grey line, not red stderr"
 
 
 def test_think_on_a_model_without_thinking_is_refused_before_sending(kk, emulator):
@@ -211,7 +213,7 @@ def test_lone_surrogates_in_a_cell_are_replaced_with_a_note(kk, emulator):
     result = kk.run(f"get_ipython().run_cell_magic('llm', '-m {MODEL}', 'Caf\\udce9 au lait')")
     assert result.error is None, result.error
     assert chat_requests(emulator)[-1]["body"]["messages"][-1]["content"] == "Caf\ufffd au lait"
-    assert "lone surrogate(s)" in stream_text(result)
+    assert "lone surrogate(s)" in result.notes()
     assert value(kk, "_llm.complete") is True
 
 

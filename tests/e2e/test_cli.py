@@ -1,4 +1,4 @@
-"""`jupyter-llm record`: run a notebook in record mode, then replay it under strict nbval."""
+"""`jupyter-llm record`: run a notebook in record mode, then replay it under strict nbval; `jupyter-llm doctor`."""
 from __future__ import annotations
 
 import json
@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import MIDDLE, TEST_KEY, closed_url
+from support import MIDDLE, TEST_KEY, Kernel, closed_url
 
 from jupyter_llm.cli import main
 
@@ -77,3 +77,43 @@ def test_record_refuses_what_is_not_a_notebook(tmp_path, capsys):
     assert "not a notebook file (.ipynb)" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["record", str(tmp_path / "a.ipynb"), str(tmp_path / "b.ipynb"), "--cassette", "x.llm.jsonl"])
+
+
+def test_autoload_loads_the_extension_in_every_new_kernel_and_remove_undoes_it(emulator, tmp_path, kernel_env):
+    env = dict(kernel_env, IPYTHONDIR=str(tmp_path / "ipython"))
+    config = tmp_path / "ipython" / "profile_default" / "ipython_config.py"
+    config.parent.mkdir(parents=True)
+    config.write_text("c.InteractiveShell.colors = 'nocolor'\n")
+    script = Path(sys.executable).with_name("jupyter-llm")
+    for _ in range(2):
+        done = subprocess.run([str(script), "autoload"], capture_output=True, text=True, env=env, timeout=60)
+        assert done.returncode == 0, done.stderr
+    assert "already loads in every new kernel" in done.stdout and str(config) in done.stdout
+    text = config.read_text()
+    assert text.startswith("c.InteractiveShell.colors = 'nocolor'\n") and text.count("jupyter_llm") == 1
+
+    kernel = Kernel(env)
+    try:
+        result = kernel.run("%%llm -m qwen72b-awq\nSay hello.")
+        assert result.error is None and result.reply["status"] == "ok", "%%llm works with no %load_ext"
+    finally:
+        kernel.shutdown()
+
+    done = subprocess.run([str(script), "autoload", "--remove"], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0 and "no longer loaded" in done.stdout
+    assert config.read_text() == "c.InteractiveShell.colors = 'nocolor'\n"
+def test_doctor_in_a_terminal_prints_the_table_and_fails_on_a_problem(emulator, tmp_path):
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER_LLM_", "OPENAI_", "JPY_"))}
+    base.update(JUPYTER_LLM_CONFIG_FILE=str(tmp_path / "none.toml"), JUPYTER_LLM_API_KEY=TEST_KEY,
+                JUPYTER_LLM_MODEL="qwen3-32b")
+    script = Path(sys.executable).with_name("jupyter-llm")
+    healthy = subprocess.run([str(script), "doctor"], capture_output=True, text=True, timeout=120,
+                             env=dict(base, JUPYTER_LLM_BASE_URL=emulator.url))
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+    assert ", no problems" in healthy.stdout and "✓ chat             qwen3-32b: first token after" in healthy.stdout
+    dead = subprocess.run([str(script), "doctor", "--timeout", "2"], capture_output=True, text=True, timeout=120,
+                          env=dict(base, JUPYTER_LLM_BASE_URL=closed_url()))
+    assert dead.returncode == 1
+    assert "✗ reachable        could not connect" in dead.stdout and "→ Could not reach the gateway" in dead.stdout
+    for done in (healthy, dead):
+        assert TEST_KEY not in done.stdout + done.stderr and MIDDLE not in done.stdout + done.stderr

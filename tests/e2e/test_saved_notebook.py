@@ -6,6 +6,7 @@ applied): the live view must save as an empty text output, the final outputs as 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -62,7 +63,7 @@ def test_saved_notebook_shows_the_reply_and_passes_nbval(tmp_path, monkeypatch):
     ]
     live, reasoning, answer, usage = outputs
     assert live.data == {"text/plain": ""}
-    assert reasoning.data["text/html"].startswith("<details><summary>Reasoning · ")
+    assert re.match('<details style="[^"]*"><summary style="[^"]*">Reasoning · ', reasoning.data["text/html"])
     assert "&lt;b>" in answer.data["text/markdown"] and "print('<script>')" in answer.data["text/markdown"]
     assert usage.data["text/plain"].startswith("qwq-32b · 10 → 500 tokens")
 

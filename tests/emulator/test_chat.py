@@ -192,14 +192,25 @@ def test_same_request_same_reply_and_temperature_changes_it(emulator):
     assert other.choices[0].message.content != first.choices[0].message.content
 
 
-def test_answer_quotes_the_question_and_is_markdown(emulator):
+def test_answer_quotes_the_question_says_it_is_placeholder_and_is_markdown(emulator):
     text = client(emulator).chat.completions.create(
         model="qwen72b-awq", messages=ASK).choices[0].message.content
     assert text.startswith("You asked: *What is the weather in Paris today? Should I pack an umbrella?*")
     blocks = text.split("\n\n")
-    assert len(blocks) >= 4
-    assert blocks[1].startswith(("#", "**"))
+    assert len(blocks) >= 5
+    assert blocks[1] == "*Placeholder text from the built-in emulator, a test double: no model wrote this.*"
+    assert blocks[2].startswith(("#", "**"))
     assert re.search(r"^(- |1\. )", text, re.M)
+
+
+def test_the_placeholder_text_stays_on_the_question_s_subject(emulator):
+    text = client(emulator).chat.completions.create(
+        model="qwen72b-awq", messages=[{"role": "user", "content": "How do I make bread rise?"}]).choices[0].message.content
+    prose = text.split("\n\n", 2)[2]
+    words = set(re.findall(r"[a-z]+", prose.lower()))
+    assert "bread" in words, "the question's own word"
+    assert words & {"flour", "dough", "yeast", "oven", "bake"}, "words of its topic"
+    assert not words & {"bond", "goal", "galaxy", "inflation"}, "no other topic's words"
 
 
 def test_long_answer_has_exact_length_and_valid_markdown(emulator):
@@ -351,6 +362,30 @@ def test_tool_named_in_the_prompt_is_called_first_and_calls_repeat(emulator):
     assert [c.function.name for c in calls] == ["get_time", "get_weather", "get_time"]
     assert [json.loads(c.function.arguments)["city"] for c in (calls[0], calls[2])] == ["Tokyo", "Lima"]
     assert len({c.id for c in calls}) == 3
+
+
+def tool(name: str, properties: dict, required: list[str]) -> dict:
+    return {"type": "function", "function": {"name": name, "parameters": {
+        "type": "object", "properties": properties, "required": required}}}
+
+
+@pytest.mark.parametrize("prompt, spec, expected", [
+    ("What is 2 + 3?", tool("add", {"a": {"type": "integer"}, "b": {"type": "integer"}}, ["a", "b"]),
+     {"a": 2, "b": 3}),
+    ("Average 3, 5.5 and 10 please.", tool("mean", {"values": {"type": "array", "items": {"type": "number"}}},
+                                          ["values"]), {"values": [3, 5.5, 10]}),
+    ('Look up "blue whale" in the encyclopedia.', tool("lookup", {"query": {"type": "string"}}, ["query"]),
+     {"query": "blue whale"}),
+    ("What is the max score of the class?",
+     tool("stat", {"statistic": {"type": "string", "enum": ["mean", "min", "max"]}}, ["statistic"]),
+     {"statistic": "max"}),
+    ("Weather in Lyon in fahrenheit?", tool("get_weather", {"location": {"type": "string"}, "unit": {
+        "type": "string", "enum": ["celsius", "fahrenheit"]}}, ["location"]), {"location": "Lyon", "unit": "fahrenheit"}),
+])
+def test_arguments_are_read_from_the_prompt(emulator, prompt, spec, expected):
+    reply = client(emulator).chat.completions.create(
+        model="qwen72b-awq", messages=[{"role": "user", "content": prompt}], tools=[spec])
+    assert json.loads(reply.choices[0].message.tool_calls[0].function.arguments) == expected
 
 
 def test_bad_args_gives_invalid_json(emulator):

@@ -10,9 +10,11 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import openai
+import pandas as pd
 import pytest
 
 from jupyter_llm.emulator import start
@@ -163,6 +165,32 @@ def test_texts_sharing_words_are_closer(emulator):
     assert v[0] @ v[1] > v[0] @ v[2] + 0.2
     query = vectors(emulator, ["Instruct: find a recipe\nQuery:sourdough bread"])[0]
     assert query @ v[1] > query @ v[2] + 0.2
+
+
+def test_stop_words_do_not_pull_texts_together(emulator):
+    query, bread, bonds = vectors(emulator, ["how do I make bread rise", "Knead the bread dough until it is smooth.",
+                                             "Bond yields rise when bond prices fall."])
+    assert query @ bread > query @ bonds + 0.1
+
+
+def test_texts_on_one_topic_land_near_each_other_without_a_word_in_common(emulator):
+    planets, galaxy, rates = vectors(emulator, ["Jupiter is the largest planet.", "Andromeda is a spiral galaxy.",
+                                                "The central bank raised interest rates."])
+    assert planets @ galaxy > planets @ rates + 0.03
+
+
+def test_the_bundled_snippets_form_one_cluster_per_topic(emulator):
+    snippets = pd.read_csv(Path(__file__).resolve().parents[2] / "notebooks" / "data" / "snippets.csv")
+    v = vectors(emulator, list(snippets.text), dimensions=256)
+    topics = snippets.topic.to_numpy()
+    similarity = v @ v.T
+    np.fill_diagonal(similarity, -1)
+    assert (topics[similarity.argmax(axis=1)] == topics).mean() >= 0.9, "each text's nearest is of its topic"
+    # What the embeddings notebook plots: the first two principal components separate the topics.
+    centred = v - v.mean(axis=0)
+    points = centred @ np.linalg.svd(centred, full_matrices=False)[2][:2].T
+    spread = sum(((points[topics == t] - points[topics == t].mean(axis=0)) ** 2).sum() for t in set(topics))
+    assert spread < 0.4 * ((points - points.mean(axis=0)) ** 2).sum()
 
 
 def test_dimensions_truncate_and_renormalise(emulator):

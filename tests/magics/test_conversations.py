@@ -67,7 +67,7 @@ def test_history_shows_a_conversation_and_reset_clears_it(k, emulator):
     k.run("import jupyter_llm")
     assert value(k, "[m['role'] for m in jupyter_llm.Conversation.named('notes').messages]") == ["user", "assistant"]
     cleared = k.run("%llm_reset notes")
-    assert "1 turn(s) forgotten" in stderr(cleared)
+    assert "1 turn(s) forgotten" in cleared.notes()
     assert value(k, "len(jupyter_llm.Conversation.named('notes').messages)") == 0
     emulator.reset()
     k.run("%%llm -m qwen72b-awq --chat notes\nA fresh start.")
@@ -179,7 +179,7 @@ def test_code_format_puts_the_code_in_a_new_cell(k, emulator):
     k.run("__vsc_ipynb_file__ = 'x.ipynb'")
     vscode = k.run("%%llm -m qwen72b-awq -f code\nWrite a fizzbuzz in Python.")
     assert not [p for p in vscode.reply.get("payload", []) if p.get("source") == "set_next_input"]
-    assert "copy the code from above" in stderr(vscode)
+    assert "copy the code from above" in vscode.notes()
 
 
 def test_html_format_is_sanitised(k, emulator):
@@ -233,7 +233,7 @@ def test_a_prompt_near_the_context_warns_before_sending(k, emulator):
     k.run("long_text = 'word ' * 24_000")
     emulator.reset()
     result = k.run("%%llm -m qwen72b-awq\nSummarise: {long_text}")
-    assert "over qwen72b-awq's context of 16,384 tokens" in stderr(result)
+    assert "over qwen72b-awq's context of 16,384 tokens" in result.notes()
     assert result.error is not None and result.error["ename"] == "ContextTooLong", "the server still decides"
     assert len(chats(emulator)) == 1
 
@@ -244,7 +244,7 @@ def test_a_conversation_that_outgrows_the_context_drops_its_oldest_turns_visibly
     for number in range(4):
         result = k.run(f"%%llm -m qwen72b-awq --chat long\nQuestion {number}: {{notes}}")
         assert result.error is None, result.error
-    assert "its 1 oldest turn(s) were left out of this request" in stderr(result)
+    assert "its 1 oldest turn(s) were left out of this request" in result.notes()
     questions = [m["content"][:10] for m in sent(emulator) if m["role"] == "user"]
     assert questions == ["Question 1", "Question 2", "Question 3"]
     assert value(k, "jupyter_llm.Conversation.named('long').turns") == 4

@@ -93,8 +93,7 @@ def test_missing_variable_is_left_with_a_note(k, emulator):
     result = k.run("%%llm -m qwen72b-awq\nTell me about {nothing_here}.")
     assert result.error is None
     assert emulator.requests[-1]["body"]["messages"][-1]["content"] == "Tell me about {nothing_here}."
-    notes = "".join(m["content"]["text"] for m in result.messages if m["msg_type"] == "stream")
-    assert "{nothing_here}" in notes
+    assert "{nothing_here}" in result.notes()
 
 
 def test_help_lists_the_options(k):

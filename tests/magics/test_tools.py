@@ -43,7 +43,7 @@ def test_confirm_through_stdin_and_a_card_per_call(kernel):
     bundles = [m["content"]["data"] for m in outputs if m["msg_type"] == "display_data"]
     cards = [b for b in bundles if "⚙ get_current_weather" in b.get("text/plain", "")]
     assert len(cards) == 1
-    assert "<details>" in cards[0]["text/html"] and "done" in cards[0]["text/plain"]
+    assert cards[0]["text/html"].startswith("<details style=") and "done" in cards[0]["text/plain"]
     assert '"Paris"' in cards[0]["text/html"] or "Paris" in cards[0]["text/html"]
     assert not [m for m in outputs if m["msg_type"] == "error"]
     assert TEST_KEY not in str(outputs)
@@ -62,4 +62,4 @@ def test_the_live_view_shows_a_running_card_until_the_tool_returns(kernel):
     assert 0 <= running < done
     cards = [m["content"]["data"] for m in result.outputs if m["msg_type"] == "display_data"
              and "⚙ get_current_weather" in m["content"]["data"].get("text/plain", "")]
-    assert len(cards) == 1 and "<details>" in cards[0]["text/html"]
+    assert len(cards) == 1 and cards[0]["text/html"].startswith("<details style=")

@@ -58,7 +58,8 @@ def test_errors_show_inside_the_panel_not_as_a_traceback(k):
     result = k.run("chat = ChatPanel(model='no-such-model')\nawait chat.send('hi')")
     assert result.error is None
     footer = value(k, "chat.transcript.children[-1].children[-1].value")
-    assert "ModelNotFound" in footer and "%llm_models" in footer and TEST_KEY not in footer
+    assert "ModelNotFound" in footer and "Models served" in footer and TEST_KEY not in footer
+    assert "INCOMPLETE" not in footer  # it never started
     assert value(k, "chat.busy") is False
 
 
@@ -69,6 +70,15 @@ def test_export_writes_the_transcript_as_a_new_notebook(k, tmp_path):
     assert [c["cell_type"] for c in cells] == ["markdown"] * 3
     assert "Hello there" in cells[1]["source"] and cells[2]["source"].startswith("**qwen72b-awq:**")
     assert cells[2]["source"].split("\n\n", 1)[1] == value(k, "chat.messages[-1]['content']")
+
+
+def test_export_after_clear_writes_nothing_and_says_so(k, tmp_path):
+    k.run(f"import os\nos.chdir({str(tmp_path)!r})\nchat = ChatPanel(model='qwen72b-awq')\n"
+          "await chat.send('Hello there')\nchat.clear()\nchat.export_button.click()")
+    assert "Nothing to export" in value(k, "chat.status.value")
+    assert list(tmp_path.glob("*.ipynb")) == []
+    k.run("await chat.send('Hello again')\nchat.export_button.click()")
+    assert "Wrote chat-" in value(k, "chat.status.value") and len(list(tmp_path.glob("chat-*.ipynb"))) == 1
 
 
 def test_export_hands_the_transcript_over_as_a_conversation(k, emulator):
