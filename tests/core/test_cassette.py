@@ -160,6 +160,33 @@ def test_fallback_mode_replays_what_it_has_sends_the_rest_and_keeps_the_file_as_
                     "shipped.llm.jsonl has no answer for this chat request: sent live, not recorded (fallback mode)."]
 
 
+def test_a_batch_in_fallback_mode_replays_the_recorded_rows_and_sends_the_rest_unrecorded(llm, emulator, tmp_path,
+                                                                                           heard):
+    """map()'s rows take the coroutine path: fallback mode there is what it is for one cell."""
+    def llm_requests():
+        return [r for r in emulator.requests if r["path"].endswith("/chat/completions")]
+
+    path = tmp_path / "shipped.llm.jsonl"
+    old = [f"row {i}" for i in range(3)]
+    with jupyter_llm.cassette(path, mode="record"):
+        first = jupyter_llm.map(old, "Classify: {text}", model="qwen3-32b", think=False, cache=False,
+                                progress=False)
+    shipped, stamp = path.read_bytes(), path.stat().st_mtime_ns
+    sent = len(llm_requests())
+    heard.clear()
+    with jupyter_llm.cassette(path, mode="fallback"):
+        again = jupyter_llm.map([*old, "row 3", "row 4"], "Classify: {text}", model="qwen3-32b", think=False,
+                                concurrency=4, cache=False, progress=False)
+        assert len(llm_requests()) == sent + 2, "the three recorded rows replayed, the two new ones sent"
+        assert again.tolist()[:3] == first.tolist() and again.notna().all()
+        jupyter_llm.map(["row 3"], "Classify: {text}", model="qwen3-32b", think=False, cache=False, progress=False)
+        assert len(llm_requests()) == sent + 3, "sent again: nothing was recorded to replay"
+    assert path.read_bytes() == shipped and path.stat().st_mtime_ns == stamp
+    assert [n for n in heard if "fallback" in n] == [
+        "cassette shipped.llm.jsonl (fallback mode)",
+        "shipped.llm.jsonl has no answer for this chat request: sent live, not recorded (fallback mode)."]
+
+
 def test_fallback_mode_with_no_cassette_to_read_is_no_cassette(llm, monkeypatch, tmp_path, heard):
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
     monkeypatch.setenv("JUPYTER_LLM_CASSETTE_MODE", "fallback")
