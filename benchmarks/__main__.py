@@ -60,7 +60,11 @@ METHOD = [
     "(X-Emulator header) and answers 20 tokens; `session.max_concurrency` is 16 for these runs. Ideal = rows / "
     "concurrency x latency. Baselines: a for-loop of streamed openai SDK requests, one row at a time, and the "
     "same requests from a 16-thread pool. The "
-    "ceiling run adds `max_concurrency=8` on the emulator (429 with Retry-After 1 s beyond it).",
+    "ceiling run adds `max_concurrency=8` on the emulator (429 with Retry-After 1 s beyond it). The large run: "
+    "5,000 rows with `max_concurrency` and `concurrency` 64, after a warm-up batch of 64 rows that opens the "
+    "connections. Client CPU per row: `getrusage(RUSAGE_SELF)` user + system time of this process (every thread) "
+    "around each 500-row batch, divided by its rows; the baseline counts the 16-thread SDK pool the same way. "
+    "The 1-minute load average is read as each run ends.",
     "Call log and disk cache: in this process, interleaved on/off runs (`session.log` and `session.cache`: "
     "on = log + disk, off = no log + memory); the log's size is the SQLite file (with its full-text index) "
     "divided by the calls in it. Cached vectors: 100,000 random float32 vectors put in the cache, then read "

@@ -80,27 +80,40 @@ class BudgetTransport(Transport):
         self.session = session
 
     def handle(self, request: Request):
-        if request.kind not in COUNTED:
+        metered = self._start(request)
+        if metered is None:
             return self.inner.handle(request)
-        tokens_budget = self.session.budget_tokens
-        estimate = _estimate(request)
-        self._admit(request, estimate, tokens_budget)
-        if tokens_budget is None:
-            return self.inner.handle(request)
-        _add(estimate)
         if request.kind == "chat":
-            return self._metered(request, estimate, tokens_budget)
-        answer = self.inner.handle(request)
-        usage = answer.get("usage") if isinstance(answer, dict) else None
-        if isinstance(usage, dict) and isinstance(usage.get("total_tokens"), int):
-            _add(usage["total_tokens"] - estimate)
-        return answer
+            return self._metered(request, metered)
+        return metered.settle(self.inner.handle(request))
+
+    async def handle_async(self, request: Request):
+        """:meth:`handle` from a coroutine (a batch's rows): the same admission and the same count."""
+        metered = self._start(request)
+        if metered is None:
+            return await self.inner.handle_async(request)
+        answer = await self.inner.handle_async(request)
+        if request.kind == "chat":
+            return self._metered_async(answer, metered)
+        return metered.settle(answer)
 
     def prepare(self, request: Request) -> None:
         self.inner.prepare(request)
 
     def close(self) -> None:
         self.inner.close()
+
+    def _start(self, request: Request) -> _Meter | None:
+        """Admit ``request`` (or raise) and count it; the meter for its tokens, None if none are counted."""
+        if request.kind not in COUNTED:
+            return None
+        tokens_budget = self.session.budget_tokens
+        estimate = _estimate(request)
+        self._admit(request, estimate, tokens_budget)
+        if tokens_budget is None:
+            return None
+        _add(estimate)
+        return _Meter(request, estimate, tokens_budget, self.session)
 
     def _admit(self, request: Request, estimate: int, tokens_budget: int | None) -> None:
         with _lock:
@@ -116,26 +129,50 @@ class BudgetTransport(Transport):
                     f"{request.model or 'the gateway'}. {_more(self.session, 'budget_tokens')}")
             _spent.requests += 1
 
-    def _metered(self, request: Request, estimate: int, budget: int):
+    def _metered(self, request: Request, meter: _Meter):
         chunks = self.inner.handle(request)
-        counted = estimate
         try:
             for chunk in chunks:
-                usage = chunk.get("usage")
-                if isinstance(usage, dict) and isinstance(usage.get("total_tokens"), int):
-                    # The server's own count replaces the estimate made while the reply streamed.
-                    _add(usage["total_tokens"] - counted)
-                    counted = usage["total_tokens"]
-                else:
-                    tokens = _chunk_tokens(chunk)
-                    counted += tokens
-                    if _add(tokens) > budget:
-                        raise errors.BudgetExceeded(
-                            f"The reply from {request.model} was stopped at the session's budget of {budget:,} "
-                            f"tokens. The text that arrived is kept (.reply). {_more(self.session, 'budget_tokens')}")
+                meter.see(chunk)
                 yield chunk
         finally:
             chunks.close()
+
+    async def _metered_async(self, chunks, meter: _Meter):
+        try:
+            async for chunk in chunks:
+                meter.see(chunk)
+                yield chunk
+        finally:
+            await chunks.aclose()
+
+
+class _Meter:
+    """The token count of one admitted request, its estimate already spent: a streamed reply
+    chunk by chunk (stopped where it crosses the budget), any other answer by its usage."""
+
+    def __init__(self, request: Request, estimate: int, budget: int, session):
+        self.request, self.counted, self.budget, self.session = request, estimate, budget, session
+
+    def see(self, chunk: dict) -> None:
+        usage = chunk.get("usage")
+        if isinstance(usage, dict) and isinstance(usage.get("total_tokens"), int):
+            # The server's own count replaces the estimate made while the reply streamed.
+            _add(usage["total_tokens"] - self.counted)
+            self.counted = usage["total_tokens"]
+            return
+        tokens = _chunk_tokens(chunk)
+        self.counted += tokens
+        if _add(tokens) > self.budget:
+            raise errors.BudgetExceeded(
+                f"The reply from {self.request.model} was stopped at the session's budget of {self.budget:,} "
+                f"tokens. The text that arrived is kept (.reply). {_more(self.session, 'budget_tokens')}")
+
+    def settle(self, answer):
+        usage = answer.get("usage") if isinstance(answer, dict) else None
+        if isinstance(usage, dict) and isinstance(usage.get("total_tokens"), int):
+            _add(usage["total_tokens"] - self.counted)
+        return answer
 
 
 def _more(session, name: str) -> str:

@@ -27,6 +27,7 @@ Example::
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 import threading
@@ -106,30 +107,16 @@ class Cassette:
 
     def answer(self, request, live):
         """Answer one transport request: replay it, or run ``live()`` and record what it returns."""
-        kind, secrets = request.kind, request.all_secrets()
-        body = _scrub(request.body, secrets)
-        key = _key(kind, body)
-        with self._lock:
-            self._announce()
-            n = self._used.get(key, 0)
-            self._used[key] = n + 1
-            recorded = self._recorded(key) if self.mode != "record" else []
-            _decided.source = "replayed"
-            if n < len(recorded):
-                return _replay(kind, recorded[n], self.speed)
-            if recorded:
-                # Sent more often than recorded: a cell run again. Its last answer is what the
-                # notebook shows, and what a fresh replay of the notebook will show.
-                return _replay(kind, recorded[-1], self.speed)
-            if self.mode == "replay":
-                raise self._miss(kind, body)
+        _decided.source = "replayed"  # also for a miss in replay mode: nothing was sent
+        found, key, record, secrets = self._look_up(request)
+        if found is not None:
+            return _replay(request.kind, found, self.speed)
         if self.mode == "fallback":
             _decided.source = "live"
-            self._tell_live(kind, request.endpoint.stand_in)
+            self._tell_live(request.kind, request.endpoint.stand_in)
             return live()
         _decided.source = "recorded"
-        record = {"kind": kind, "n": n, "request": body}
-        if kind == "chat":
+        if request.kind == "chat":
             return self._record_stream(key, record, live, secrets)
         try:
             record["response"] = live()
@@ -141,6 +128,51 @@ class Cassette:
             raise
         self._store(key, record, secrets)
         return record["response"]
+
+    async def answer_async(self, request, live) -> tuple:
+        """:meth:`answer` from a coroutine, with ``await live()`` live: ``(answer, source)``, the
+        source ``"replayed"``, ``"recorded"`` or (fallback mode) ``"live"``. A chat answer is an
+        async iterator; a replay keeps its pace without blocking."""
+        found, key, record, secrets = self._look_up(request)
+        if found is not None:
+            if request.kind == "chat":
+                return _replay_stream_async(found, self.speed), "replayed"
+            return _replay(request.kind, found, self.speed), "replayed"
+        if self.mode == "fallback":
+            self._tell_live(request.kind, request.endpoint.stand_in)
+            return await live(), "live"
+        if request.kind == "chat":
+            return self._record_stream_async(key, record, await live(), secrets), "recorded"
+        try:
+            record["response"] = await live()
+        except errors.BudgetExceeded:
+            raise  # the session's own limit, not the gateway's answer: nothing to replay
+        except errors.LLMError as exc:
+            record["error"] = _error_record(exc)
+            self._store(key, record, secrets)
+            raise
+        self._store(key, record, secrets)
+        return record["response"], "recorded"
+
+    def _look_up(self, request) -> tuple[dict | None, str, dict, list]:
+        """The recorded answer to replay (None: record one), the request's key, the record to fill."""
+        kind, secrets = request.kind, request.all_secrets()
+        body = _scrub(request.body, secrets)
+        key = _key(kind, body)
+        with self._lock:
+            self._announce()
+            n = self._used.get(key, 0)
+            self._used[key] = n + 1
+            recorded = self._recorded(key) if self.mode != "record" else []
+            if n < len(recorded):
+                return recorded[n], key, {}, secrets
+            if recorded:
+                # Sent more often than recorded: a cell run again. Its last answer is what the
+                # notebook shows, and what a fresh replay of the notebook will show.
+                return recorded[-1], key, {}, secrets
+            if self.mode == "replay":
+                raise self._miss(kind, body)
+        return None, key, {"kind": kind, "n": n, "request": body}, secrets
 
     @property
     def replaying(self) -> bool:
@@ -164,6 +196,25 @@ class Cassette:
         # A reply the user interrupted (GeneratorExit, KeyboardInterrupt) is not kept: replaying
         # half an answer would pass it off as what the model said.
         record |= cassette_format.encode_chunks(timed)
+        self._store(key, record, secrets)
+
+    async def _record_stream_async(self, key, record, chunks, secrets):
+        timed = []
+        start = time.perf_counter()
+        try:
+            async for chunk in chunks:
+                timed.append((time.perf_counter() - start, chunk))
+                yield chunk
+        except errors.BudgetExceeded:
+            raise  # the session's own limit, not the gateway's answer: nothing to replay
+        except errors.LLMError as exc:
+            record |= cassette_format.encode_chunks(timed)
+            record["error"] = _error_record(exc)
+            self._store(key, record, secrets)
+            raise
+        finally:
+            await chunks.aclose()
+        record |= cassette_format.encode_chunks(timed)  # an interrupted reply is not kept (see above)
         self._store(key, record, secrets)
 
     def _store(self, key: str, record: dict, secrets) -> None:
@@ -251,6 +302,15 @@ def _replay_stream(record: dict, speed: float):
     for wait, chunk in cassette_format.decode_chunks(record):
         if speed and wait:
             time.sleep(wait / speed)
+        yield chunk
+    if "error" in record:
+        raise _rebuild(record["error"])
+
+
+async def _replay_stream_async(record: dict, speed: float):
+    for wait, chunk in cassette_format.decode_chunks(record):
+        if speed and wait:
+            await asyncio.sleep(wait / speed)
         yield chunk
     if "error" in record:
         raise _rebuild(record["error"])

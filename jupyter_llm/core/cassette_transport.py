@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextvars import ContextVar
 from pathlib import Path
 
 from .. import errors
@@ -21,12 +22,13 @@ _opened: dict[tuple, cassette.Cassette] = {}
 _opened_lock = threading.Lock()
 
 
-_answered = threading.local()
+# A context variable, not a thread's: the rows of a batch are tasks that share one thread.
+_answered: ContextVar[str] = ContextVar("jupyter_llm_answered", default="live")
 
 
 def last_source() -> str:
-    """How this thread's last request was answered: ``live``, ``replayed`` or ``recorded``."""
-    return getattr(_answered, "source", "live")
+    """How this thread's (or task's) last request was answered: ``live``, ``replayed`` or ``recorded``."""
+    return _answered.get()
 
 
 class CassetteTransport(Transport):
@@ -39,10 +41,19 @@ class CassetteTransport(Transport):
     def handle(self, request: Request):
         tape = active(self.session)
         if tape is None:
-            _answered.source = "live"
+            _answered.set("live")
             return self.inner.handle(request)
         answer = tape.answer(request, lambda: self.inner.handle(request))
-        _answered.source = cassette.last_decision()
+        _answered.set(cassette.last_decision())
+        return answer
+
+    async def handle_async(self, request: Request):
+        tape = active(self.session)
+        if tape is None:
+            _answered.set("live")
+            return await self.inner.handle_async(request)
+        answer, source = await tape.answer_async(request, lambda: self.inner.handle_async(request))
+        _answered.set(source)
         return answer
 
     def prepare(self, request: Request) -> None:

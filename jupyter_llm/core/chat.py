@@ -8,6 +8,7 @@ ends with a :class:`RoundEnd` event carrying that round's reply.
 """
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from .. import errors
@@ -70,6 +71,56 @@ def chat(request: ChatRequest, *, client: Client, on_event: OnEvent | None = Non
     return reply
 
 
+async def chat_async(request: ChatRequest, *, client: Client) -> Reply:
+    """:func:`chat` from a coroutine, for a batch's rows: no events shown, the reply back.
+
+    The chunks are read from the async transport and turned into the reply when the stream
+    ends, so a broken stream keeps its partial text as :func:`chat` does. A request with
+    tools runs in a worker thread: its tools are plain functions, and may block.
+    """
+    if request.tools:
+        return await asyncio.to_thread(chat, request, client=client)
+    messages = request.messages
+    body, notice = request.body(messages)
+    builder = ReplyBuilder(request.model)
+    builder.reply.messages = messages
+    if notice:
+        builder.add(Notice(notice))
+    received: list[dict] = []
+    error: BaseException | None = None
+    source = "live"
+    chunks = None
+    try:
+        chunks = await client.chat_async(body)
+        source = last_source()
+        async for chunk in chunks:
+            received.append(chunk)
+    except errors.ModelNotFound as exc:
+        error = await asyncio.to_thread(_with_models, exc, client)  # it asks the gateway for its models
+    except errors.LLMError as exc:
+        error = exc
+    finally:
+        if chunks is not None:
+            await chunks.aclose()
+    for event in events(received, opens_thinking=request.opens_thinking, tools=request.offers_tools):
+        builder.add(event)
+    if error is None and builder.reply.finish_reason is None:
+        error = _incomplete(request)
+    reply = builder.finish()
+    record(request.model, reply.usage, failed=error is not None)
+    _log(request, body, reply, error, source, client.session)
+    if error is not None:
+        error.reply = reply
+        raise error
+    return reply
+
+
+def _incomplete(request: ChatRequest) -> errors.IncompleteReply:
+    return errors.IncompleteReply(
+        f"The stream from {request.model} ended before the model finished (no finish reason): "
+        f"the gateway or the model server dropped it. The partial text is kept in .reply; re-run to retry.")
+
+
 def _round(request: ChatRequest, messages: list[dict], client: Client, on_event: OnEvent | None,
            tools_round: tuple[int, int] | None = None) -> Reply:
     """One streamed request; with ``tools_round``, the calls it asks for run before it ends."""
@@ -94,10 +145,7 @@ def _round(request: ChatRequest, messages: list[dict], client: Client, on_event:
         for event in events(chunks, opens_thinking=request.opens_thinking, tools=request.offers_tools):
             emit(event)
         if builder.reply.finish_reason is None:
-            error = errors.IncompleteReply(
-                f"The stream from {request.model} ended before the model finished (no finish reason): "
-                f"the gateway or the model server dropped it. The partial text is kept in .reply; re-run to retry."
-            )
+            error = _incomplete(request)
     except errors.ModelNotFound as exc:
         error = _with_models(exc, client)
     except (errors.LLMError, KeyboardInterrupt) as exc:

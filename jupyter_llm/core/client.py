@@ -6,10 +6,11 @@ transport: the active cassette, then the session's budget, in front of HTTP.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 
 from .. import emulator, errors
+from .async_http import AsyncHTTPTransport
 from .budget import BudgetTransport
 from .cassette_transport import CassetteTransport, active
 from .config_file import Endpoint, check_headers
@@ -23,6 +24,7 @@ from .transport import Request, Transport
 OPTIONS = ("timeout", "max_retries", "extra_headers")
 
 _http = HTTPTransport()
+_async_http = AsyncHTTPTransport()
 
 
 def http_transport() -> HTTPTransport:
@@ -56,6 +58,9 @@ class Client:
         self.headers = check_headers(dict(given(extra_headers, session.extra_headers) or {}))
         # The budget sits below the cassette: only what reaches the gateway spends it.
         self.transport = transport or CassetteTransport(BudgetTransport(_http, session), session)
+        #: What a coroutine's requests go through (a batch's rows, on the batch loop): the same
+        #: layers, with aiohttp at the bottom.
+        self.async_transport = transport or CassetteTransport(BudgetTransport(_async_http, session), session)
 
     def endpoint(self, model: str | None) -> Endpoint:
         """Where requests for ``model`` go; with no gateway configured, the built-in emulator."""
@@ -85,9 +90,17 @@ class Client:
         """The chunks of one streamed chat completion; close the iterator to end the request."""
         return self.transport.handle(self.request("chat", body, on_notice=on_notice))
 
+    async def chat_async(self, body: dict) -> AsyncIterator[dict]:
+        """:meth:`chat` from a coroutine: an async iterator of chunks; ``aclose()`` it to end the request."""
+        return await self.async_transport.handle_async(self.request("chat", body))
+
     def embeddings(self, body: dict, *, on_notice=None) -> dict:
         """One ``POST /embeddings`` as the raw JSON (base64 vectors stay strings for numpy)."""
         return self.transport.handle(self.request("embeddings", body, on_notice=on_notice))
+
+    async def embeddings_async(self, body: dict, *, on_notice=None) -> dict:
+        """:meth:`embeddings` from a coroutine."""
+        return await self.async_transport.handle_async(self.request("embeddings", body, on_notice=on_notice))
 
     def rerank(self, body: dict, *, on_notice=None):
         """One ``POST /rerank``: vLLM's ``{"results": [...]}`` or SGLang's bare list."""

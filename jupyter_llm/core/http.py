@@ -64,24 +64,15 @@ class HTTPTransport(Transport):
     def _client(self, request: Request):
         import openai
 
-        endpoint, headers = request.endpoint, dict(request.headers)
-        key = (endpoint.base_url, endpoint.api_key, endpoint.auth, request.timeout, tuple(sorted(headers.items())))
+        key, options = client_options(request)
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                if endpoint.auth == "raw" and endpoint.api_key:
-                    # The gateway manual sends the bare key; the SDK would prefix "Bearer".
-                    headers["Authorization"] = endpoint.api_key
-                client = self._clients[key] = openai.OpenAI(
-                    base_url=endpoint.base_url, api_key=endpoint.api_key or "no-key",
-                    timeout=request.timeout, max_retries=0, default_headers=headers)
+                client = self._clients[key] = openai.OpenAI(**options)
         return client
 
     def _chat(self, request: Request) -> Iterator[dict]:
-        body = dict(request.body, stream_options={"include_usage": True})
-        body.pop("stream", None)
-        model = body.pop("model", "")
-        body |= body.pop("extra_body", None) or {}
+        model, body = chat_arguments(request)
         # The slot is held until the stream is closed: a reply in progress is load on the gateway.
         with limiter.shared().slot(limiter.estimate_tokens(body)):
             opened = self._open(
@@ -97,12 +88,9 @@ class HTTPTransport(Transport):
                 opened.close()
 
     def _embeddings(self, request: Request) -> dict:
-        # The SDK's parsing would turn every vector into Python floats; the raw body lets the
-        # caller decode base64 straight into a float32 block.
-        body = dict(request.body)
-        extra = {k: body.pop(k) for k in list(body) if k not in _EMBED_ARGS}
+        body, extra = embeddings_arguments(request)
         raw = self._send(request, lambda client: client.embeddings.with_raw_response.create(
-            **body, extra_body=extra or None))
+            **body, extra_body=extra))
         return json.loads(raw.http_response.content)
 
     def _send(self, request: Request, call):
@@ -110,8 +98,6 @@ class HTTPTransport(Transport):
             return self._open(request, call)
 
     def _open(self, request: Request, call):
-        import openai
-
         client = self._client(request)
         attempt = 0
         while True:
@@ -121,25 +107,66 @@ class HTTPTransport(Transport):
                 failure = exc
             # Handled out here, not in the except clause: an error raised there would carry the
             # SDK's exception as its context, and that exception's frames hold the request headers.
-            if not isinstance(failure, openai.OpenAIError):
-                error, failure = refused(failure, request), None
-                raise error
-            if not retryable(failure) or attempt >= request.max_retries:
-                error = translate(failure, request, attempts=attempt + 1)
-                reason, failure = cause(failure, request.all_secrets()), None
-                raise error from reason
-            status = getattr(failure, "status_code", None)
-            wait = retry_after(failure)
-            failure = None
-            if wait is None:
-                wait = min(_BACKOFF_CAP, 0.5 * 2**attempt) * (1 + 0.25 * random.random())
-            wait = min(wait, _RETRY_AFTER_CAP)
+            try:
+                wait, status = next_wait(failure, request, attempt)
+            finally:
+                failure = None
             attempt += 1
-            if request.on_notice:
-                reason = f"HTTP {status}" if status else "connection failed"
-                request.on_notice(f"{reason}; retrying in {wait:.1f} s "
-                                  f"(attempt {attempt + 1} of {request.max_retries + 1})")
             limiter.shared().backoff(wait, self._sleep, rate_limited=status == 429)
+
+
+def client_options(request: Request) -> tuple[tuple, dict]:
+    """The cache key of an SDK client for ``request``, and the arguments that create it."""
+    endpoint, headers = request.endpoint, dict(request.headers)
+    key = (endpoint.base_url, endpoint.api_key, endpoint.auth, request.timeout, tuple(sorted(headers.items())))
+    if endpoint.auth == "raw" and endpoint.api_key:
+        # The gateway manual sends the bare key; the SDK would prefix "Bearer".
+        headers["Authorization"] = endpoint.api_key
+    return key, dict(base_url=endpoint.base_url, api_key=endpoint.api_key or "no-key", timeout=request.timeout,
+                     max_retries=0, default_headers=headers)
+
+
+def chat_arguments(request: Request) -> tuple[str, dict]:
+    """The model and the rest of a chat body, as sent: streamed, with usage, extra_body merged."""
+    body = dict(request.body, stream_options={"include_usage": True})
+    body.pop("stream", None)
+    model = body.pop("model", "")
+    body |= body.pop("extra_body", None) or {}
+    return model, body
+
+
+def embeddings_arguments(request: Request) -> tuple[dict, dict | None]:
+    """An embeddings body split into the SDK's arguments and its ``extra_body``."""
+    # The SDK's parsing would turn every vector into Python floats; the caller reads the raw body
+    # to decode base64 straight into a float32 block.
+    body = dict(request.body)
+    extra = {k: body.pop(k) for k in list(body) if k not in _EMBED_ARGS}
+    return body, extra or None
+
+
+def next_wait(failure: Exception, request: Request, attempt: int) -> tuple[float, int | None]:
+    """After attempt number ``attempt`` (0 first) failed with ``failure``: how long to wait before
+    the next, and the HTTP status; or the translated error raised, when no other try is due."""
+    import openai
+
+    if not isinstance(failure, openai.OpenAIError):
+        error, failure = refused(failure, request), None
+        raise error
+    if not retryable(failure) or attempt >= request.max_retries:
+        error = translate(failure, request, attempts=attempt + 1)
+        reason, failure = cause(failure, request.all_secrets()), None
+        raise error from reason
+    status = getattr(failure, "status_code", None)
+    wait = retry_after(failure)
+    failure = None
+    if wait is None:
+        wait = min(_BACKOFF_CAP, 0.5 * 2**attempt) * (1 + 0.25 * random.random())
+    wait = min(wait, _RETRY_AFTER_CAP)
+    if request.on_notice:
+        reason = f"HTTP {status}" if status else "connection failed"
+        request.on_notice(f"{reason}; retrying in {wait:.1f} s "
+                          f"(attempt {attempt + 2} of {request.max_retries + 1})")
+    return wait, status
 
 
 def refused(exc: Exception, request: Request) -> errors.ConfigError:

@@ -9,15 +9,21 @@ one less, near a level refused before) and makes every new request wait out the
 Retry-After; successes add the slots back one
 at a time (additive increase, multiplicative decrease), but not up to the level that
 was refused until a quiet spell has passed, so a fixed ceiling is not probed over and over.
+
+Threads take slots with :meth:`Limiter.slot`; coroutines on an asyncio loop (a batch's
+rows) take them with :meth:`Limiter.aslot` from the same counts, so both kinds share one
+budget. A coroutine waiting for a slot waits on a future that a release resolves, never
+by blocking its loop.
 """
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager, contextmanager
 
 from .tokens import estimate_messages
 
@@ -56,6 +62,8 @@ class Limiter:
         self._refused: int | None = None
         self._starts: deque[float] = deque()
         self._tokens: deque[tuple[float, int]] = deque()
+        # Coroutines waiting for a slot: (their loop, a future a release resolves).
+        self._waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = deque()
         #: How many 429s the limiter has seen (for progress and reports).
         self.throttled = 0
 
@@ -95,11 +103,63 @@ class Limiter:
         the pause ends with this wait, so a long Retry-After does not outlive its request.
         """
         held = getattr(self._local, "depth", 0) > 0
+        pause_end = self._pause(wait, rate_limited, held)
+        try:
+            sleep(wait)
+        finally:
+            with self._cond:
+                self._unpause(pause_end, rate_limited)
+                if held:
+                    self._acquire_locked(0, paused_ok=True)
+
+    async def abackoff(self, wait: float, sleep: Callable[[float], Awaitable], *, rate_limited: bool) -> None:
+        """:meth:`backoff` for a coroutine that holds no slot: ``await sleep(wait)`` in between."""
+        pause_end = self._pause(wait, rate_limited, False)
+        try:
+            await sleep(wait)
+        finally:
+            with self._cond:
+                self._unpause(pause_end, rate_limited)
+
+    @asynccontextmanager
+    async def aslot(self, tokens: int = 0):
+        """:meth:`slot` for a coroutine: waiting for the slot lets the loop run other tasks."""
+        await self.acquire(tokens)
+        ok = False
+        try:
+            yield
+            ok = True
+        finally:
+            self.release(ok)
+
+    async def acquire(self, tokens: int = 0) -> None:
+        """Take a slot from a coroutine, waiting without blocking its loop; :meth:`release` gives it back."""
+        loop = asyncio.get_running_loop()
+        while True:
+            with self._cond:
+                wait = self._wait(self._clock(), tokens, False)
+                if wait <= 0:
+                    self._take(tokens)
+                    return
+                waiter = loop.create_future()
+                self._waiters.append((loop, waiter))
+            try:
+                await asyncio.wait((waiter,), timeout=min(wait, _RECHECK))
+            finally:
+                with self._cond:
+                    if (loop, waiter) in self._waiters:
+                        self._waiters.remove((loop, waiter))
+
+    def release(self, ok: bool) -> None:
+        """Give back a slot taken with :meth:`acquire`; ``ok``: the request succeeded."""
+        self._release(ok)
+
+    def _pause(self, wait: float, rate_limited: bool, held: bool) -> float:
         with self._cond:
             now = self._clock()
+            pause_end = now + wait
             if rate_limited:
                 self.throttled += 1
-                pause_end = now + wait
                 self._paused_until = max(self._paused_until, pause_end)
                 if now - self._last_cut >= wait:
                     level = min(self._cap or self._active, self._active)
@@ -112,15 +172,13 @@ class Limiter:
                     self._last_cut = now
             if held:
                 self._active -= 1
-                self._cond.notify_all()
-        try:
-            sleep(wait)
-        finally:
-            with self._cond:
-                if rate_limited and self._paused_until <= pause_end:
-                    self._paused_until = min(self._paused_until, self._clock())
-                if held:
-                    self._acquire_locked(0, paused_ok=True)
+                self._notify()
+        return pause_end
+
+    def _unpause(self, pause_end: float, rate_limited: bool) -> None:
+        if rate_limited and self._paused_until <= pause_end:
+            self._paused_until = min(self._paused_until, self._clock())
+            self._notify(everyone=True)
 
     def add_tokens(self, tokens: int) -> None:
         """Count tokens the server reported (completions) against tokens/minute."""
@@ -136,7 +194,7 @@ class Limiter:
             self._starts.clear()
             self._tokens.clear()
             self.throttled = 0
-            self._cond.notify_all()
+            self._notify(everyone=True)
 
     def _acquire(self, tokens: int) -> None:
         with self._cond:
@@ -148,6 +206,9 @@ class Limiter:
             if wait <= 0:
                 break
             self._cond.wait(min(wait, _RECHECK))
+        self._take(tokens)
+
+    def _take(self, tokens: int) -> None:
         now = self._clock()
         self._active += 1
         self._starts.append(now)
@@ -186,7 +247,24 @@ class Limiter:
                         concurrency = self._limits()[0]
                         if concurrency and self._cap >= concurrency:
                             self._cap = self._refused = None
-            self._cond.notify_all()
+            self._notify()
+
+    def _notify(self, everyone: bool = False) -> None:
+        """Wake the threads waiting, and one waiting coroutine (all when the limits changed).
+
+        Called with the condition held. One slot freed is one coroutine's turn: waking every
+        waiter on each release would cost a batch of n rows n x concurrency wake-ups.
+        """
+        self._cond.notify_all()
+        for _ in range(len(self._waiters) if everyone else min(1, len(self._waiters))):
+            loop, waiter = self._waiters.popleft()
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(_resolve, waiter)
+
+
+def _resolve(waiter: asyncio.Future) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def estimate_tokens(body: dict) -> int:

@@ -1,9 +1,9 @@
 """The transport seam: a :class:`Request` in, the server's answer out.
 
 Everything that answers a request implements :class:`Transport`: the gateway over HTTP
-(:mod:`.http`), and a cassette in front of it (:mod:`.cassette_transport`) that replays or
-records. A chat answer is an iterator of chunk dicts, closed by the caller when done;
-every other answer is the parsed JSON.
+(:mod:`.http`, and :mod:`.async_http` for the coroutines of a batch), and a cassette in front
+of it (:mod:`.cassette_transport`) that replays or records. A chat answer is an iterator of
+chunk dicts, closed by the caller when done; every other answer is the parsed JSON.
 """
 from __future__ import annotations
 
@@ -48,6 +48,11 @@ class Transport:
 
     def handle(self, request: Request):
         """The answer to ``request``: chunk dicts for chat, parsed JSON otherwise."""
+        raise NotImplementedError
+
+    async def handle_async(self, request: Request):
+        """:meth:`handle` from a coroutine: an async iterator of chunk dicts for chat (close it
+        with ``aclose()``), parsed JSON otherwise."""
         raise NotImplementedError
 
     def prepare(self, request: Request) -> None:

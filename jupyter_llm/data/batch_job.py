@@ -1,8 +1,10 @@
 """The work of ``map()``: one prompt over every row of a DataFrame, Series or list, a few at a time.
 
 Each row is one ordinary chat request through the core's chat path (thinking, catalogue
-checks, retries and error translation as everywhere else), sent from a small thread
-pool. The session limiter (:mod:`jupyter_llm.core.limiter`) bounds what is in flight,
+checks, retries and error translation as everywhere else). The rows are coroutines on the
+process's batch loop (:mod:`jupyter_llm.core.event_loop`), ``concurrency`` of them at a time,
+sent with the async transport: one thread for the whole batch, not one per request, so the
+client's CPU per request does not queue for the GIL. The session limiter (:mod:`jupyter_llm.core.limiter`) bounds what is in flight,
 so a batch and a ``%%llm`` cell share one budget, and a 429 slows the whole batch.
 
 Finished rows are kept in the answer cache (:mod:`jupyter_llm.data.cache`), keyed by
@@ -14,19 +16,19 @@ without an answer. ``%llm_config cache=memory`` keeps answers off the disk;
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import queue
 import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import replace
 
 from .. import errors
-from ..core import call_log
-from ..core.chat import chat
+from ..core import call_log, event_loop
+from ..core.chat import chat_async
 from ..core.client import Client, take_options
 from ..core.kernel import in_kernel
 from ..core.limiter import Limiter
@@ -40,7 +42,7 @@ from . import batch_fit
 from . import cache as cache_store
 from .batch_policy import RowPolicy, attempts
 from .calls import record_call
-from .schema import Schema, as_schema
+from .schema import Schema, as_schema, typed_columns
 
 #: Errors that say the whole batch cannot work (key, quota, model, setting): stop, do not fail row by row.
 _FATAL = (errors.AuthenticationError, errors.QuotaExceeded, errors.ModelNotFound, errors.ConfigError,
@@ -189,37 +191,36 @@ class _Job:
         self.policy = RowPolicy(retries)
         stop = self.policy.stop
         bar = _bar(len(self.prompts), self.from_cache, progress)
-        pool = ThreadPoolExecutor(max_workers=min(concurrency, len(self.pending)),
-                                  thread_name_prefix="jupyter-llm-map")
-        # Finished rows arrive on a queue: waiting on the set of pending futures instead costs
-        # time in proportion to the rows left, for every row, and the GIL is what the rows need.
-        finished: queue.SimpleQueue = queue.SimpleQueue()
-        futures = {}
-        for i in self.pending:
-            future = pool.submit(self._row, i, own)
-            futures[future] = i
-            future.add_done_callback(finished.put)
-        left = len(futures)
+        # This thread waits for finished rows (or a fatal error) on a queue: it writes them to the
+        # cache (a disk write, kept off the loop), shows progress, and takes the KeyboardInterrupt.
+        self._finished, self._waiting, self._kept = queue.SimpleQueue(), True, set()
+        event_loop.submit(self._send_rows(min(concurrency, len(self.pending)), own))
+        left = len(self.pending)
         try:
             while left and self.policy.down is None:
                 try:
-                    future = finished.get(timeout=0.25)
+                    item = self._finished.get(timeout=0.25)
                 except queue.Empty:
                     continue
+                if isinstance(item, BaseException):
+                    raise item  # a fatal error (the rest are kept per row)
                 left -= 1
-                future.result()  # re-raises a fatal error (the rest are kept per row)
+                self._keep(item)
                 if bar is not None:
                     tokens = sum(row["total_tokens"] for row in list(self.usage.values()))
                     bar.set_postfix_str(f"failed={len(self.errors)}, tokens={tokens:,}", refresh=False)
-                    bar.update(1 + len(self.twins.get(futures[future], ())))
+                    bar.update(1 + len(self.twins.get(item, ())))
         except KeyboardInterrupt:
             self.interrupted = True
-            if _raise_interrupts():
+            if not in_kernel():  # a script must stop; a notebook wants the partial result back
                 raise
         finally:
+            # No row starts after this; rows already on the wire finish on the loop and land in the cache.
             stop.set()
-            # Rows already on the wire finish in the background and land in the cache.
-            pool.shutdown(wait=False, cancel_futures=True)
+            with _lock:
+                self._waiting = False
+            for i in self.pending:  # still queued, or taken off the queue as the interrupt came
+                self._keep(i)
             if bar is not None:
                 bar.close()
             self._report()
@@ -227,15 +228,38 @@ class _Job:
             raise errors.ConnectionError(f"map() stopped: the gateway cannot be reached ({self.policy.down}). "
                                          f"{self.summary.removeprefix('map: ')}")
 
-    def _row(self, i: int, own) -> None:
+    async def _send_rows(self, workers: int, own) -> None:
+        """Run the pending rows, ``workers`` at a time; each finished row (or a fatal error) goes to ``done``."""
+        rows = iter(self.pending)
+
+        def done(item) -> None:
+            with _lock:
+                if self._waiting:
+                    return self._finished.put(item)
+            self._keep(item)  # the waiting thread has gone: the row is kept from here
+
+        async def worker() -> None:
+            for i in rows:  # shared by the workers: each takes the next row
+                if self.policy.stop.is_set():
+                    return
+                try:
+                    await self._row(i, own)
+                except Exception as exc:  # fatal, or a fault of ours: the waiting thread raises it
+                    done(exc)
+                    return
+                done(i)
+
+        await asyncio.gather(*(worker() for _ in range(workers)))
+
+    async def _row(self, i: int, own) -> None:
         attempt, stop = 0, self.policy.stop
         while not stop.is_set():
             template, system = self._request
             request = replace(template, messages=build_messages(self.prompts[i], system=system))
             try:
                 request.check()
-                with own.slot(estimate_tokens(self.prompts[i])) if own else nullcontext():
-                    reply = chat(request, client=self.client)
+                async with own.aslot(estimate_tokens(self.prompts[i])) if own else nullcontext():
+                    reply = await chat_async(request, client=self.client)
             except _FATAL as exc:
                 self._count(self.model, getattr(exc.reply, "usage", None), True)
                 stop.set()
@@ -246,7 +270,7 @@ class _Job:
                 if refused and self.spec is not None and "response_format" in template.params:
                     self._ask_in_prompt()
                     continue
-                if self.policy.failed(exc, attempt):
+                if await self.policy.failed(exc, attempt):
                     attempt += 1
                     continue
                 return self._fail(i, type(exc).__name__, str(exc) + attempts(attempt + 1))
@@ -262,9 +286,13 @@ class _Job:
                 return self._fail(i, "invalid answer", str(exc))
             for row in (i, *self.twins.get(i, ())):
                 self.values[row], self.done[row] = value, True
-            if self.cache:
-                cache_store.put_row(self.keys[i], value)
             return
+
+    def _keep(self, i) -> None:
+        """Row ``i`` is finished: its answer, if it has one, goes into the cache at once."""
+        if self.cache and isinstance(i, int) and self.done[i] and i not in self._kept:
+            cache_store.put_row(self.keys[i], self.values[i])
+            self._kept.add(i)
 
     def _ask_in_prompt(self) -> None:
         """The server refused ``response_format``: put the schema in the system prompt, for every row."""
@@ -317,7 +345,7 @@ class _Job:
         else:
             rows = [v if d and isinstance(v, dict) else {} for v, d in zip(self.values, self.done)]
             out = pd.DataFrame.from_records(rows, columns=self.spec.fields, index=self.index)
-            out = _typed(out, self.spec.json)
+            out = typed_columns(out, self.spec.json)
             if failed:
                 out["errors"] = pd.Series(failed, dtype=object).reindex(self.index)
         out.attrs.update(errors=failed, summary=self.summary, interrupted=self.interrupted)
@@ -370,27 +398,6 @@ def _fill(prompt, record: dict, kind: str) -> str:
     return text
 
 
-def _typed(frame, schema: dict):
-    """Columns with the dtype a pandas user expects: categories for choices, nullable ints and bools."""
-    import pandas as pd
-
-    for name, sub in (schema.get("properties") or {}).items():
-        if name not in frame or not isinstance(sub, dict):
-            continue
-        try:
-            if sub.get("enum") and all(isinstance(v, str) for v in sub["enum"]):
-                frame[name] = pd.Categorical(frame[name], categories=list(dict.fromkeys(sub["enum"])))
-            elif sub.get("type") == "integer":
-                frame[name] = frame[name].astype("Int64")
-            elif sub.get("type") == "number":
-                frame[name] = frame[name].astype("float64")
-            elif sub.get("type") == "boolean":
-                frame[name] = frame[name].astype("boolean")
-        except (TypeError, ValueError):
-            pass  # a pydantic model may coerce differently: keep what it returned
-    return frame
-
-
 def _bar(total: int, done: int, progress):
     if progress is False or (progress is None and total - done < _PROGRESS_ROWS):
         return None
@@ -398,7 +405,3 @@ def _bar(total: int, done: int, progress):
 
     return tqdm(total=total, initial=done, desc="map", unit="row", postfix="failed=0, tokens=0")
 
-
-def _raise_interrupts() -> bool:
-    # In a notebook the partial result is what the user wants back; a script must stop.
-    return not in_kernel()

@@ -5,10 +5,15 @@ A row's attempts are bounded by one number (``map(retries=)``, else the session'
 failing server make ten times ``retries + 1`` requests, and the reason a row gives says how
 many it took. A few connection failures in a row mean the gateway is down: the batch stops
 at once, and the rows not yet sent stay unsent for a re-run to send.
+
+The rows are coroutines on the batch loop: a wait between attempts is an ``await`` that ends
+early when the batch stops, and lets the other rows run meanwhile.
 """
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 
 from .. import errors
 from ..core import limiter
@@ -19,6 +24,7 @@ RETRY = (errors.RateLimitError, errors.GatewayError, errors.TimeoutError, errors
 #: Connection failures in a row, across the batch's rows, that stop the batch.
 STOP_AFTER = 3
 _BACKOFF_CAP = 8.0
+_STOP_CHECK = 0.1  # how soon a wait between attempts notices that the batch stopped
 
 
 class RowPolicy:
@@ -38,7 +44,7 @@ class RowPolicy:
         with self._lock:
             self._refused = 0
 
-    def failed(self, exc: errors.LLMError, attempt: int) -> bool:
+    async def failed(self, exc: errors.LLMError, attempt: int) -> bool:
         """After attempt number ``attempt`` (0 first) failed with ``exc``: True to try the row
         again (the wait is over), False to give it up. When this failure makes the gateway look
         gone, the batch stops (``down`` says why) and every row gives up."""
@@ -54,8 +60,14 @@ class RowPolicy:
             return False
         wait = getattr(exc, "retry_after", None) or min(_BACKOFF_CAP, 0.5 * 2 ** attempt)
         # Through the shared limiter: a 429 slows every request of the session, not this row alone.
-        limiter.shared().backoff(wait, self.stop.wait, rate_limited=isinstance(exc, errors.RateLimitError))
+        await limiter.shared().abackoff(wait, self._pause, rate_limited=isinstance(exc, errors.RateLimitError))
         return not self.stop.is_set()
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less when the batch stops meanwhile (``stop`` is set from any thread)."""
+        end = time.monotonic() + seconds
+        while not self.stop.is_set() and (left := end - time.monotonic()) > 0:
+            await asyncio.sleep(min(left, _STOP_CHECK))
 
 
 def attempts(n: int) -> str:

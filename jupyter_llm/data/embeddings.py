@@ -7,17 +7,20 @@ session: the cache is keyed by ``sha256(model, dimensions, text as sent)``.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import math
+import queue
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
 import numpy as np
 import pandas as pd
 
 from .. import errors
+from ..core import event_loop
 from ..core.client import Client
 from ..core.notes import note
 from ..core.session import catalog, current
@@ -126,11 +129,11 @@ def embed(
     if dimensions is not None:
         request["dimensions"] = dimensions
 
-    def fetch(batch: list[str]) -> list[np.ndarray]:
+    async def fetch(batch: list[str]) -> list[np.ndarray]:
         started = time.perf_counter()
         params = {k: v for k, v in request.items() if k != "model"} | {"instruction": instruction}
         try:
-            body = client.embeddings(dict(request, input=batch), on_notice=note)
+            body = await client.embeddings_async(dict(request, input=batch), on_notice=note)
         except errors.LLMError as exc:
             record_call("embeddings", model, params=params, inputs=batch, started=started, error=exc)
             refused = _dimensions_refused(exc, model, dimensions) if isinstance(exc, errors.BadRequest) else None
@@ -155,7 +158,7 @@ def embed(
     leftover: list[np.ndarray] | None = None
     if batches and dim is None:
         # The first answer tells the width of the block; the rest then decode straight into it.
-        leftover = fetch(batches[0])
+        leftover = event_loop.submit(fetch(batches[0])).result()
         dim = leftover[0].shape[0] if leftover else 0
     block = np.full((n, dim or 0), np.nan, dtype=np.float32)
     if cached is not None:
@@ -300,37 +303,38 @@ def _decode(body, expected: int, model: str) -> list[np.ndarray]:
 
 
 def _run(batches, fetch: Callable, store: Callable, concurrency: int, *, total: int, done: int) -> None:
+    """``store(batch, await fetch(batch))`` for every batch, ``concurrency`` at a time on the batch loop."""
     if not batches:
         return
     bar = _progress(total, done)
-    try:
-        if concurrency == 1 or len(batches) == 1:
-            for batch in batches:
-                store(batch, fetch(batch))
-                bar and bar.update(1)
-            return
+    finished: queue.SimpleQueue = queue.SimpleQueue()
+    stop = threading.Event()
 
-        pool = ThreadPoolExecutor(max_workers=min(concurrency, len(batches)), thread_name_prefix="jupyter-llm-embed")
-        try:
-            # A bounded window: at most 2 x concurrency batches in flight or waiting.
-            it = iter(batches)
-            running = {}
-            for batch in it:
-                running[pool.submit(fetch, batch)] = batch
-                if len(running) >= 2 * concurrency:
-                    break
-            while running:
-                finished, _ = wait(running, return_when=FIRST_EXCEPTION)
-                for future in finished:
-                    batch = running.pop(future)
-                    store(batch, future.result())
-                    bar and bar.update(1)
-                    nxt = next(it, None)
-                    if nxt is not None:
-                        running[pool.submit(fetch, nxt)] = nxt
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+    async def worker(work) -> None:
+        for batch in work:  # shared by the workers: each takes the next batch
+            if stop.is_set():
+                return
+            try:
+                finished.put((batch, await fetch(batch)))
+            except Exception as exc:
+                finished.put((batch, exc))
+                return
+
+    async def all_batches() -> None:
+        work = iter(batches)
+        await asyncio.gather(*(worker(work) for _ in range(min(concurrency, len(batches)))))
+
+    event_loop.submit(all_batches())
+    try:
+        # Stored on this thread, which owns the block; the first error stops the rest from starting.
+        for _ in batches:
+            batch, answer = finished.get()
+            if isinstance(answer, BaseException):
+                raise answer
+            store(batch, answer)
+            bar and bar.update(1)
     finally:
+        stop.set()
         if bar:
             bar.close()
 

@@ -115,3 +115,24 @@ def _loads(text: str):
 def _first_line(exc: Exception) -> str:
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return "; ".join(lines[1:3]) if len(lines) > 1 else (lines[0] if lines else type(exc).__name__)
+
+
+def typed_columns(frame, schema: dict):
+    """Columns with the dtype a pandas user expects: categories for choices, nullable ints and bools."""
+    import pandas as pd
+
+    for name, sub in (schema.get("properties") or {}).items():
+        if name not in frame or not isinstance(sub, dict):
+            continue
+        try:
+            if sub.get("enum") and all(isinstance(v, str) for v in sub["enum"]):
+                frame[name] = pd.Categorical(frame[name], categories=list(dict.fromkeys(sub["enum"])))
+            elif sub.get("type") == "integer":
+                frame[name] = frame[name].astype("Int64")
+            elif sub.get("type") == "number":
+                frame[name] = frame[name].astype("float64")
+            elif sub.get("type") == "boolean":
+                frame[name] = frame[name].astype("boolean")
+        except (TypeError, ValueError):
+            pass  # a pydantic model may coerce differently: keep what it returned
+    return frame

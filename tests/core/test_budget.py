@@ -76,3 +76,42 @@ def test_a_batch_stops_at_the_budget_and_a_rerun_sends_only_the_rows_left(llm, e
     llm.budget_requests = 10
     done = jupyter_llm.map(rows, "Classify: {text}", model="qwen3-32b", think=False, concurrency=1)
     assert done.notna().all() and posts(emulator) == 6, "the four answered rows came from the cache"
+
+
+def test_a_batch_row_is_metered_as_a_cell_is(llm, emulator):
+    """map() and embed() send from coroutines: the same admission and the same count as ask()."""
+    import jupyter_llm
+
+    from jupyter_llm.core import event_loop
+    from jupyter_llm.core.client import Client
+
+    llm.budget_tokens = 10_000
+    body = {"model": "Qwen3-Embedding-8B", "input": ["a cat sat on the mat", "a dog ran"]}
+    answer = Client(llm).embeddings(body)
+    by_thread = budget.spent()
+    assert by_thread == budget.Spent(1, answer["usage"]["total_tokens"]), "the server's count, not the estimate"
+    budget.reset()
+    again = event_loop.submit(Client(llm).embeddings_async(body)).result(timeout=30)
+    assert again["usage"] == answer["usage"]
+    assert budget.spent() == by_thread
+    budget.reset()
+    llm.budget_tokens = 60
+    llm.extra_headers = {"X-Emulator": "answer_tokens=400"}
+    with pytest.raises(errors.BudgetExceeded, match="stopped at the session's budget of 60 tokens"):
+        jupyter_llm.map(["Write a long essay."], "{text}", model="qwen3-32b", think=False, cache=False,
+                        progress=False)
+    assert 60 < budget.spent().tokens < 80, "stopped at the crossing, not at the end of 400 tokens"
+
+
+def test_a_replayed_batch_is_free(llm, emulator, tmp_path):
+    import jupyter_llm
+
+    tape = tmp_path / "rows.llm.jsonl"
+    rows = [f"review {i}" for i in range(3)]
+    with Cassette(tape, "record"):
+        first = jupyter_llm.map(rows, "Classify: {text}", model="qwen3-32b", think=False, cache=False, progress=False)
+    budget.reset()
+    llm.budget_requests = 0
+    with Cassette(tape, "replay"):
+        again = jupyter_llm.map(rows, "Classify: {text}", model="qwen3-32b", think=False, cache=False, progress=False)
+    assert again.tolist() == first.tolist() and budget.spent().requests == 0

@@ -160,6 +160,33 @@ def test_fallback_mode_replays_what_it_has_sends_the_rest_and_keeps_the_file_as_
                     "shipped.llm.jsonl has no answer for this chat request: sent live, not recorded (fallback mode)."]
 
 
+def test_a_batch_in_fallback_mode_replays_the_recorded_rows_and_sends_the_rest_unrecorded(llm, emulator, tmp_path,
+                                                                                           heard):
+    """map()'s rows take the coroutine path: fallback mode there is what it is for one cell."""
+    def llm_requests():
+        return [r for r in emulator.requests if r["path"].endswith("/chat/completions")]
+
+    path = tmp_path / "shipped.llm.jsonl"
+    old = [f"row {i}" for i in range(3)]
+    with jupyter_llm.cassette(path, mode="record"):
+        first = jupyter_llm.map(old, "Classify: {text}", model="qwen3-32b", think=False, cache=False,
+                                progress=False)
+    shipped, stamp = path.read_bytes(), path.stat().st_mtime_ns
+    sent = len(llm_requests())
+    heard.clear()
+    with jupyter_llm.cassette(path, mode="fallback"):
+        again = jupyter_llm.map([*old, "row 3", "row 4"], "Classify: {text}", model="qwen3-32b", think=False,
+                                concurrency=4, cache=False, progress=False)
+        assert len(llm_requests()) == sent + 2, "the three recorded rows replayed, the two new ones sent"
+        assert again.tolist()[:3] == first.tolist() and again.notna().all()
+        jupyter_llm.map(["row 3"], "Classify: {text}", model="qwen3-32b", think=False, cache=False, progress=False)
+        assert len(llm_requests()) == sent + 3, "sent again: nothing was recorded to replay"
+    assert path.read_bytes() == shipped and path.stat().st_mtime_ns == stamp
+    assert [n for n in heard if "fallback" in n] == [
+        "cassette shipped.llm.jsonl (fallback mode)",
+        "shipped.llm.jsonl has no answer for this chat request: sent live, not recorded (fallback mode)."]
+
+
 def test_fallback_mode_with_no_cassette_to_read_is_no_cassette(llm, monkeypatch, tmp_path, heard):
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
     monkeypatch.setenv("JUPYTER_LLM_CASSETTE_MODE", "fallback")
@@ -286,3 +313,26 @@ def test_every_shipped_notebook_has_a_clean_cassette():
         records = [json.loads(line) for line in text.splitlines()]
         assert records[0] == {"jupyter_llm_cassette": 2} and len(records) > 1
         assert not secretish.findall(text), f"{tape.name}: {secretish.findall(text)[:3]}"
+
+
+def test_a_batch_records_its_rows_with_their_pace_and_replays_them_side_by_side(llm, tmp_path):
+    """map()'s rows run as coroutines on one loop: recorded with their timing, replayed at their
+    pace without one row's waits holding up the others."""
+    path = tmp_path / "batch.llm.jsonl"
+    llm.extra_headers = {"X-Emulator": "answer_tokens=12; reasoning=none; rate=40"}
+    texts = [f"row {i}" for i in range(8)]
+    with jupyter_llm.cassette(path, mode="record"):
+        live = jupyter_llm.map(texts, "Classify: {text}", model="qwen3-32b", think=False, concurrency=8,
+                               cache=False, progress=False)
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[1:]]
+    chats = [r for r in records if r["kind"] == "chat"]
+    span = max(sum(entry[0] for entry in r["chunks"][1:]) for r in chats) / 1000
+    assert len(chats) == 8 and span > 0.15, "every row recorded, with its chunks' times"
+    unreachable(llm)
+    start = time.perf_counter()
+    with jupyter_llm.cassette(path, mode="replay", speed=1.0):
+        again = jupyter_llm.map(texts, "Classify: {text}", model="qwen3-32b", think=False, concurrency=8,
+                                cache=False, progress=False)
+    elapsed = time.perf_counter() - start
+    assert again.tolist() == live.tolist() and live.notna().all()
+    assert span * 0.9 <= elapsed < span * 4, "replayed at the recorded pace, the rows side by side"

@@ -202,3 +202,53 @@ def test_a_slot_closed_from_another_thread_is_given_back():
     waiting = blocked(limiter)
     waiting.join(2)
     assert not waiting.is_alive()
+
+
+def test_coroutines_and_threads_share_one_bound_and_a_release_wakes_a_coroutine_at_once():
+    import asyncio
+    import time
+
+    limiter = Limiter(lambda: (2, None, None))
+    release = hold(limiter, 1)   # one slot held by a thread
+
+    async def batch():
+        async with limiter.aslot():
+            assert limiter.active == 2
+            waiting = asyncio.get_running_loop().create_task(take_after_wait())
+            await asyncio.sleep(0.2)
+            assert not waiting.done(), "a third slot waits while a thread and a coroutine hold two"
+            released = time.perf_counter()
+        return released, await waiting
+
+    async def take_after_wait():
+        async with limiter.aslot():
+            return time.perf_counter()
+
+    released, taken = asyncio.run(batch())
+    release()
+    assert taken - released < 0.1, "the release woke the waiting coroutine, not the 0.5 s re-check"
+    assert limiter.active == 0
+
+
+def test_an_async_backoff_on_429_halves_the_slots_and_pauses_new_coroutines():
+    import asyncio
+
+    clock = Clock()
+    limiter = Limiter(lambda: (8, None, None), clock=clock)
+
+    async def scenario():
+        for _ in range(6):
+            await limiter.acquire()
+        slept = []
+
+        async def sleep(seconds):
+            slept.append(seconds)
+
+        await limiter.abackoff(2.0, sleep, rate_limited=True)
+        return slept
+
+    assert asyncio.run(scenario()) == [2.0]
+    assert limiter.cap == 3 and limiter.throttled == 1, "halved from the 6 in flight"
+    for _ in range(6):
+        limiter.release(False)
+    assert limiter.active == 0

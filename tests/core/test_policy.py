@@ -95,6 +95,13 @@ def test_the_allow_list_hides_models_and_refuses_them_before_sending(llm, emulat
     with pytest.raises(errors.ModelNotAllowed):
         rerank("planets", ["Mars", "bread"], model="bge-reranker-v2-m3")
     assert ask("hello", display=False).model == "qwen3-32b"
+    # A batch's rows are coroutines on another path to the gateway: the same check holds there.
+    from jupyter_llm import map as llm_map
+
+    emulator.reset()
+    with pytest.raises(errors.ModelNotAllowed):
+        llm_map(["a row"], "Classify: {text}", model="qwq-32b", cache=False, progress=False)
+    assert not [r for r in emulator.requests if r["method"] == "POST"]
 
 
 def test_allowed_models_is_read_from_text_as_a_magic_gives_it():

@@ -219,3 +219,31 @@ def test_bad_limits_are_refused_before_anything_is_sent(llm, emulator, bad):
     with pytest.raises(errors.ConfigError, match="must be a whole number"):
         jupyter_llm.map(REVIEWS, "Classify: {text}", model=MODEL, **bad)
     assert chats(emulator) == []
+
+
+def test_a_batch_sends_from_one_thread_not_one_per_row(llm, emulator):
+    llm.max_concurrency = 16
+    llm.extra_headers = {"X-Emulator": "latency=0.2"}
+    before = {t.ident for t in threading.enumerate()}
+    seen: set[str] = set()
+    done = threading.Event()
+
+    def watch():
+        while not done.is_set():
+            seen.update(t.name for t in threading.enumerate() if t.ident not in before)
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=watch, name="watcher")
+    watcher.start()
+    try:
+        out = jupyter_llm.map([f"item {i}" for i in range(40)], "Classify: {text}", model=PLAIN, think=False,
+                              concurrency=16, progress=False)
+    finally:
+        done.set()
+        watcher.join()
+    # The in-process emulator serves each connection from a thread of its own: not the client's.
+    ours = {name for name in seen if name != "watcher" and "process_request" not in name}
+    assert out.notna().all()
+    # At most the batch loop's thread, the call log's writer and asyncio's small pool that looks up
+    # host names when connections open: not the 16 threads of a thread per request.
+    assert len(ours) <= 7 and not any(name.startswith("jupyter-llm-map") for name in ours), sorted(ours)

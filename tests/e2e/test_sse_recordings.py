@@ -30,7 +30,10 @@ def recorded():
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            # In small pieces, as a stream arrives: a line (and a UTF-8 character) may span two reads.
+            for start in range(0, len(body), 97):
+                self.wfile.write(body[start:start + 97])
+                self.wfile.flush()
 
         def do_GET(self):  # /v1/models: nothing to say about the recordings' models
             body = b'{"object": "list", "data": []}'
@@ -69,3 +72,19 @@ def test_a_recorded_stream_reads_as_the_recording_says(llm, recorded, case):
         assert reply.logprobs is None
     if want.get("usage"):
         assert reply.usage.total_tokens == want["usage"]["total_tokens"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_a_batch_reads_each_recording_into_the_same_chunks_as_a_cell(llm, recorded, case):
+    from jupyter_llm.core import event_loop
+    from jupyter_llm.core.client import Client
+
+    llm.base_url = recorded
+    client = Client(llm, max_retries=0)
+    body = {"model": case["id"], "messages": [{"role": "user", "content": "hi"}]}
+
+    async def read():
+        chunks = await client.chat_async(body)
+        return [chunk async for chunk in chunks]
+
+    assert event_loop.submit(read()).result(30) == list(client.chat(body))
