@@ -189,14 +189,11 @@ class Cassette:
         except errors.BudgetExceeded:
             raise  # the session's own limit, not the gateway's answer: nothing to replay
         except errors.LLMError as exc:
-            record |= cassette_format.encode_chunks(timed)
-            record["error"] = _error_record(exc)
-            self._store(key, record, secrets)
+            self._store_stream(key, record, timed, secrets, exc)
             raise
         # A reply the user interrupted (GeneratorExit, KeyboardInterrupt) is not kept: replaying
         # half an answer would pass it off as what the model said.
-        record |= cassette_format.encode_chunks(timed)
-        self._store(key, record, secrets)
+        self._store_stream(key, record, timed, secrets)
 
     async def _record_stream_async(self, key, record, chunks, secrets):
         timed = []
@@ -208,13 +205,16 @@ class Cassette:
         except errors.BudgetExceeded:
             raise  # the session's own limit, not the gateway's answer: nothing to replay
         except errors.LLMError as exc:
-            record |= cassette_format.encode_chunks(timed)
-            record["error"] = _error_record(exc)
-            self._store(key, record, secrets)
+            self._store_stream(key, record, timed, secrets, exc)
             raise
         finally:
             await chunks.aclose()
-        record |= cassette_format.encode_chunks(timed)  # an interrupted reply is not kept (see above)
+        self._store_stream(key, record, timed, secrets)  # an interrupted reply is not kept (see above)
+
+    def _store_stream(self, key, record, timed, secrets, error: errors.LLMError | None = None) -> None:
+        record |= cassette_format.encode_chunks(timed)
+        if error is not None:
+            record["error"] = _error_record(error)
         self._store(key, record, secrets)
 
     def _store(self, key: str, record: dict, secrets) -> None:
