@@ -164,3 +164,25 @@ def test_with_no_gateway_configured_an_edited_prompt_goes_to_the_built_in_emulat
     finally:
         kernel.shutdown()
     assert tape.read_bytes() == shipped
+
+
+def test_a_batch_in_fallback_mode_says_in_its_own_cell_that_new_rows_went_live(emulator, tmp_path):
+    # The batch runs on its own event-loop thread: its note must still land in the cell that ran it.
+    kernel = Kernel(kernel_environment(emulator.url, tmp_path / "config.toml"))
+    tape = tmp_path / "batch.llm.jsonl"
+    batch = "pd.DataFrame({{'q': {rows}}}).llm.map('Say {{q}}', model='qwen3-32b', think=False)"
+    try:
+        kernel.run("%load_ext jupyter_llm\nimport jupyter_llm, pandas as pd")
+        kernel.run(f"with jupyter_llm.cassette({str(tape)!r}, mode='record'):\n"
+                   f"    {batch.format(rows=['a', 'b'])}")
+        emulator.reset()
+        grown = kernel.run(f"with jupyter_llm.cassette({str(tape)!r}, mode='fallback'):\n"
+                           f"    answers = {batch.format(rows=['a', 'b', 'c', 'd'])}")
+        assert grown.error is None, grown.error
+        assert "has no answer for this chat request: sent live, not recorded (fallback mode)" in grown.notes()
+        assert kernel_value(kernel, "int(answers.notna().sum())") == 4
+        asked = [r["body"]["messages"][-1]["content"] for r in emulator.requests if r["method"] == "POST"]
+        assert sorted(asked) == ["Say c", "Say d"], "the recorded rows were replayed, the new ones sent"
+        assert kernel.run("1 + 1").notes() == "", "no note strays into the next cell"
+    finally:
+        kernel.shutdown()
