@@ -118,3 +118,21 @@ def unload_ipython_extension(ipython) -> None:
     from .magics import unregister
 
     unregister(ipython)
+
+
+def _grey_note(text: str) -> None:
+    from .display.notes import show  # display code loads with the first note, not with the package
+
+    show(text)
+
+
+def _notes_grey_in_a_kernel() -> None:
+    """A kernel that imports the package without ``%load_ext`` still gets notes as grey
+    lines: on stderr a front end shows them red, like errors."""
+    from .core import kernel, notes
+
+    if kernel.in_kernel() and not notes.has_sink():
+        notes.set_sink(_grey_note)
+
+
+_notes_grey_in_a_kernel()

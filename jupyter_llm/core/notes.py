@@ -20,6 +20,11 @@ def note(text: str) -> None:
         print(PREFIX + text, file=sys.stderr)
 
 
+def has_sink() -> bool:
+    """True when a front end has installed a sink."""
+    return _sink is not None
+
+
 def set_sink(sink: Callable[[str], None] | None) -> Callable[[str], None] | None:
     """Send notes to ``sink`` from now on (None: back to stderr); returns the previous sink."""
     global _sink

@@ -27,3 +27,10 @@ def test_in_a_kernel_notes_are_display_data_and_stderr_stays_empty(kernel):
     after = kernel.run("note('back on stderr')")
     streams = [m["content"] for m in after.messages if m["msg_type"] == "stream"]
     assert streams == [{"name": "stderr", "text": "jupyter-llm: back on stderr\n"}]
+
+
+def test_a_kernel_that_imports_the_package_without_load_ext_still_gets_grey_notes(kernel):
+    result = kernel.run("import jupyter_llm\njupyter_llm.ask(b'caf\\xe9 or tea?', display=False).content[:5]")
+    assert result.error is None, result.error
+    assert "the prompt is not valid UTF-8" in result.notes()
+    assert not [m for m in result.messages if m["msg_type"] == "stream"], "nothing on red stderr"
