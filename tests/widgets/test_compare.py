@@ -93,3 +93,37 @@ def test_in_a_kernel_four_models_stream_at_once_on_no_thread_each_and_stop_keeps
     # Nothing arrived after Stop, and each column still shows what it had.
     assert value(kernel, "[c._chars['answer'] for c in panel.columns] == shown") is True
     assert value(kernel, "all('stopped' in c.reply_box.footer.value for c in panel.columns)") is True
+
+
+def test_a_compare_keeps_the_rules_of_a_cell(llm, emulator, tmp_path):
+    from support import unreachable
+
+    from jupyter_llm.core import budget, call_log
+    from jupyter_llm.core.cassette import Cassette
+
+    models = ["qwen3-32b", "qwen72b-awq"]
+    # The allow-list refuses a model in its column, before anything is sent; the other answers.
+    llm.allowed_models = ["qwen3-*"]
+    emulator.reset()
+    panel = compare("hello", models=models)
+    assert panel.frame.loc["qwen72b-awq", "error"] == "ModelNotAllowed"
+    assert [r["body"]["model"] for r in emulator.requests if r["path"].endswith("/chat/completions")] == ["qwen3-32b"]
+    llm.allowed_models = None
+    # The budget stops a column as it stops a cell.
+    llm.budget_requests = 0
+    assert list(compare("hello", models=models).frame["error"]) == ["BudgetExceeded"] * 2
+    llm.budget_requests = None
+    # Recorded, logged one row a model, then replayed with no gateway at all, and free.
+    tape = tmp_path / "compare.llm.jsonl"
+    with Cassette(tape, "record"):
+        first = compare("Explain a p-value.", models=models)
+    logged = call_log.query("kind = 'chat'", limit=2)
+    assert sorted(r["model"] for r in logged) == sorted(models) and {r["source"] for r in logged} == {"recorded"}
+    unreachable(llm)
+    budget.reset()
+    llm.budget_requests = 0
+    with Cassette(tape, "replay"):
+        again = compare("Explain a p-value.", models=models)
+    assert again.frame["error"].isna().all() and budget.spent().requests == 0
+    assert [c.reply.content for c in again.columns] == [c.reply.content for c in first.columns]
+    assert {r["source"] for r in call_log.query("kind = 'chat'", limit=2)} == {"replayed"}
