@@ -1,8 +1,9 @@
-"""``python -m benchmarks [--quick] [--out DIR]``: run every benchmark, write RESULTS.md and the plot.
+"""``python -m benchmarks [--quick] [--out DIR] [--only NAME ...]``: run the benchmarks, write RESULTS.md and the plot.
 
 The full run writes ``benchmarks/RESULTS.md`` and ``benchmarks/streaming.png``; ``--quick``
 runs the same code on tiny replies (a harness check, < 1 minute) and writes to a temporary
-directory unless ``--out`` says otherwise.
+directory unless ``--out`` says otherwise. ``--only batch compare`` runs those alone (the
+names are the modules of this package), into a temporary directory unless ``--out`` says.
 """
 from __future__ import annotations
 
@@ -13,10 +14,21 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import _report, batch, embeddings, growing, kernel_cpu, load_time, overhead, provenance, replay, streaming
+from . import (_report, batch, compare, embeddings, growing, kernel_cpu, load_time, overhead, provenance, replay,
+               streaming)
 from ._harness import Context
 
 HERE = Path(__file__).resolve().parent
+# In the order they run; kernel_cpu reads the streaming run's kernels, so it comes with it.
+STEPS = [
+    ("load time", load_time), ("client overhead", overhead),
+    ("streaming display and kernel CPU (real kernels)", streaming),
+    ("one growing block: a long table, a long JSON line", growing), ("embeddings and similar()", embeddings),
+    ("replaying a notebook from its cassette", replay), ("map() batches", batch),
+    ("the compare panel: four models on the batch loop", compare), ("the call log and the disk cache", provenance),
+]
+# In the order the table shows them.
+TABLE = [load_time, streaming, growing, overhead, kernel_cpu, embeddings, replay, batch, compare, provenance]
 
 METHOD = [
     "Every number above comes from this run; the emulator (`python -m jupyter_llm.emulator --port 0`, "
@@ -72,6 +84,11 @@ METHOD = [
     "connections. Client CPU per row: `getrusage(RUSAGE_SELF)` user + system time of this process (every thread) "
     "around each 500-row batch, divided by its rows; the baseline counts the 16-thread SDK pool the same way. "
     "The 1-minute load average is read as each run ends.",
+    "Compare panel: in this process against the emulator process, four models answer one prompt at full "
+    "speed; each side takes the events batch by batch on an asyncio loop and only counts them (no widgets). "
+    "Ours: the panel's path, a coroutine per model on the batch loop; baseline: a thread per model on the sync "
+    "chat path, as the panel ran before. CPU is `getrusage(RUSAGE_SELF)` around each compare, the sides "
+    "alternate after one warm-up each, and the threads each side starts are counted while it streams.",
     "Call log and disk cache: in this process, interleaved on/off runs (`session.log` and `session.cache`: "
     "on = log + disk, off = no log + memory); the log's size is the SQLite file (with its full-text index) "
     "divided by the calls in it. Cached vectors: 100,000 random float32 vectors put in the cache, then read "
@@ -83,8 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes: check the harness in < 1 minute")
     parser.add_argument("--out", type=Path, help="where RESULTS.md and streaming.png go")
+    parser.add_argument("--only", nargs="+", metavar="NAME", choices=[m.__name__.rsplit(".", 1)[1] for _, m in STEPS],
+                        help="run only these benchmarks (module names, e.g. batch compare)")
     args = parser.parse_args(argv)
-    out = args.out or (Path(tempfile.mkdtemp(prefix="jupyter-llm-bench-quick-")) if args.quick else HERE)
+    partial = args.quick or args.only
+    out = args.out or (Path(tempfile.mkdtemp(prefix="jupyter-llm-bench-quick-")) if partial else HERE)
     out.mkdir(parents=True, exist_ok=True)
 
     began = time.perf_counter()
@@ -94,45 +114,31 @@ def main(argv: list[str] | None = None) -> int:
         del os.environ[name]
     os.environ["JUPYTER_LLM_CONFIG_FILE"] = ctx.env["JUPYTER_LLM_CONFIG_FILE"]
     os.environ["JUPYTER_LLM_DATA_DIR"] = ctx.env["JUPYTER_LLM_DATA_DIR"]
+    data = {}
     try:
-        step("load time", began)
-        load = load_time.collect(ctx)
-        step("client overhead", began)
-        over = overhead.collect(ctx)
-        step("streaming display and kernel CPU (real kernels)", began)
-        stream = streaming.collect(ctx)
-        step("one growing block: a long table, a long JSON line", began)
-        grown = growing.collect(ctx)
-        step("embeddings and similar()", began)
-        embed = embeddings.collect(ctx)
-        step("replaying a notebook from its cassette", began)
-        replayed = replay.collect(ctx)
-        step("map() batches", began)
-        batches = batch.collect(ctx)
-        step("the call log and the disk cache", began)
-        logged = provenance.collect(ctx)
+        for label, module in STEPS:
+            if not args.only or module.__name__.rsplit(".", 1)[1] in args.only:
+                step(label, began)
+                data[module] = module.collect(ctx)
     finally:
         ctx.close()
     step("report", began)
-
-    rows = (load_time.rows(load) + streaming.rows(stream) + growing.rows(grown) + overhead.rows(over)
-            + kernel_cpu.rows(stream) + embeddings.rows(embed) + replay.rows(replayed) + batch.rows(batches)
-            + provenance.rows(logged))
+    if streaming in data:
+        data[kernel_cpu] = data[streaming]
+    shown = [m for m in TABLE if m in data]
+    rows = [row for m in shown for row in m.rows(data[m])]
     elapsed = time.perf_counter() - began
-    header = "\n".join([
-        _report.title(args.quick, elapsed), "",
-        f"Machine: {_report.machine(load['jupyter_ai'])}.",
-    ])
+    machine = _report.machine(data[load_time]["jupyter_ai"] if load_time in data else None)
+    header = "\n".join([_report.title(args.quick, elapsed), "", f"Machine: {machine}."])
     text = _report.markdown(rows, header=header, sections=[
-        ("Notes from this run", load_time.notes(load) + streaming.notes(stream) + growing.notes(grown)
-         + kernel_cpu.notes(stream) + embeddings.notes(embed) + replay.notes(replayed) + batch.notes(batches)
-         + provenance.notes(logged)),
+        ("Notes from this run", [note for m in shown if hasattr(m, "notes") for note in m.notes(data[m])]),
         ("How it is measured", METHOD + ["![streaming](streaming.png)"]),
     ])
     (out / "RESULTS.md").write_text(text, encoding="utf-8")
-    _report.plot(stream["curve"], out / "streaming.png", pace=stream["sizes"]["pace"])
+    if streaming in data:
+        _report.plot(data[streaming]["curve"], out / "streaming.png", pace=data[streaming]["sizes"]["pace"])
     print(text)
-    print(f"wrote {out / 'RESULTS.md'} and {out / 'streaming.png'} in {elapsed:.0f} s", file=sys.stderr)
+    print(f"wrote {out / 'RESULTS.md'} in {elapsed:.0f} s", file=sys.stderr)
     return 0
 
 

@@ -1,33 +1,40 @@
-"""Run the one chat path off an asyncio loop, with its events handed back to that loop.
+"""Run the one chat path on the batch loop, with its events handed back to the caller's loop.
 
 Panels must keep the kernel responsive while a reply streams: a widget callback that
-blocks freezes every other widget, Stop included. The transport is synchronous (the
-openai SDK and a line reader), so the request runs in a worker thread through
-``chat.send`` and its events are delivered on the loop in batches, where widgets may be
-touched safely.
+blocks freezes every other widget, Stop included. So the request runs elsewhere: as a
+coroutine on the process's batch loop (:mod:`.event_loop`, the loop ``map()`` uses),
+through :func:`~jupyter_llm.core.chat.chat_async`. Four models compared at once are four
+coroutines on that one thread, not four threads.
 
-Stopping sets a flag that the chat path meets at its next event (or retry notice) as
-:class:`~jupyter_llm.errors.Stopped`, which makes it close the HTTP response, as an
-interrupted cell does. The awaiting side is released at once and does not wait for that.
+The events come back to the caller's loop (the kernel's) in batches, and only there are
+widgets touched. Setting widget state from another thread is unsafe: traitlets take no
+locks, and since ipykernel 7 what a thread sends is no longer tied to the cell it belongs
+to (the kernel keeps that in the caller's context, which goes along with the request here).
+
+Stopping releases the awaiting side at once with what arrived, and cancels the request on
+the batch loop, which closes the HTTP response then, even while the gateway sends nothing.
 """
 from __future__ import annotations
 
 import asyncio
-import contextvars
+import concurrent.futures
 import threading
 from collections.abc import Callable
 
 from .. import errors
-from .chat import send
+from . import event_loop
+from .chat import chat_async, prepare
+from .client import Client
 from .events import Event
 from .reply import Reply
+from .request import ChatRequest
 from .stream import ReplyBuilder
 
 
 class BackgroundChat:
-    """One streamed chat request run in a worker thread; ``await job.run()`` on the loop.
+    """One streamed chat request run on the batch loop; ``await job.run()`` on the caller's loop.
 
-    ``on_events`` is called on the loop's thread with each batch of new events (a list).
+    ``on_events`` is called on the caller's loop with each batch of new events (a list).
     Other keyword arguments go to :func:`jupyter_llm.core.chat.send` (``model``, ``think``, ...).
 
     Example::
@@ -47,7 +54,8 @@ class BackgroundChat:
         self._scheduled = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._done: asyncio.Future | None = None
-        # What arrived, kept on the loop's side: the reply so far when the user stops.
+        self._request: concurrent.futures.Future | None = None
+        # What arrived, kept on the caller's side: the reply so far when the user stops.
         self._seen = ReplyBuilder(options.get("model") or "")
 
     @property
@@ -60,19 +68,28 @@ class BackgroundChat:
             raise RuntimeError("a BackgroundChat runs once; make a new one to ask again")
         self._loop = asyncio.get_running_loop()
         self._done = self._loop.create_future()
-        # The caller's context goes along: the kernel keeps the cell an output belongs to in it.
-        context = contextvars.copy_context()
-        threading.Thread(target=context.run, args=(self._work,), name="jupyter-llm-chat", daemon=True).start()
+        request, client = prepare(self.messages, **self.options)
+        if self._stop.is_set():  # stopped before it started: nothing to send
+            self._release()
+        else:
+            # The coroutine's task starts in a copy of this context: the kernel keeps the cell
+            # an output belongs to there.
+            self._request = event_loop.submit(self._work(request, client))
         return await self._done
 
     def stop(self) -> None:
-        """Stop the reply: ``run()`` raises :class:`errors.Stopped` now; the request ends at its next event."""
-        self._stop.set()
+        """Stop the reply: ``run()`` raises :class:`errors.Stopped` now, and the request ends now."""
+        self._halt()
         self._call(self._release)
 
-    def _work(self) -> None:
+    def _halt(self) -> None:
+        self._stop.set()
+        if self._request is not None:
+            self._request.cancel()
+
+    async def _work(self, request: ChatRequest, client: Client) -> None:
         try:
-            reply = send(self.messages, on_event=self._forward, **self.options)
+            reply = await chat_async(request, client=client, on_event=self._forward)
         except Exception as exc:  # every failure belongs to the awaiting side, which shows it
             self._call(self._settle, None, exc)
         else:
@@ -91,7 +108,7 @@ class BackgroundChat:
     def _call(self, callback, *args) -> None:
         try:
             self._loop.call_soon_threadsafe(callback, *args)
-        except (AttributeError, RuntimeError):  # not started, or the kernel's loop has closed
+        except (AttributeError, RuntimeError):  # not started, or the caller's loop has closed
             pass
 
     def _drain(self) -> None:
@@ -104,7 +121,7 @@ class BackgroundChat:
         try:
             self._on_events(events)
         except Exception as exc:  # a broken view must not leave run() waiting for ever
-            self._stop.set()
+            self._halt()
             self._done.set_exception(exc)
 
     def _settle(self, reply: Reply | None, error: BaseException | None) -> None:

@@ -20,7 +20,7 @@ from .notes import note
 from .reply import Reply
 from .request import ChatRequest, build
 from .session import catalog, current
-from .stream import ReplyBuilder, events
+from .stream import Assembler, ReplyBuilder
 from .toolloop import assistant_message, run_calls
 from .usage import record
 
@@ -38,10 +38,16 @@ def send(messages: list[dict], *, on_event: OnEvent | None = None, session=None,
 
         reply = send([{"role": "user", "content": "Name a prime."}], model="qwen3-32b", max_retries=0)
     """
+    request, client = prepare(messages, session=session, **options)
+    return chat(request, client=client, on_event=on_event)
+
+
+def prepare(messages: list[dict], *, session=None, **options) -> tuple[ChatRequest, Client]:
+    """The request and client :func:`send` would use, for a caller that runs them itself
+    (:func:`chat_async` on the batch loop): options are checked here, in the caller's thread."""
     session = session or current()
     client = Client(session, **take_options(options))
-    request = build(session, catalog(session), messages, **options)
-    return chat(request, client=client, on_event=on_event)
+    return build(session, catalog(session), messages, **options), client
 
 
 def chat(request: ChatRequest, *, client: Client, on_event: OnEvent | None = None) -> Reply:
@@ -71,48 +77,34 @@ def chat(request: ChatRequest, *, client: Client, on_event: OnEvent | None = Non
     return reply
 
 
-async def chat_async(request: ChatRequest, *, client: Client) -> Reply:
-    """:func:`chat` from a coroutine, for a batch's rows: no events shown, the reply back.
+async def chat_async(request: ChatRequest, *, client: Client, on_event: OnEvent | None = None) -> Reply:
+    """:func:`chat` from a coroutine: a batch's rows and the panels, many on one loop.
 
-    The chunks are read from the async transport and turned into the reply when the stream
-    ends, so a broken stream keeps its partial text as :func:`chat` does. A request with
-    tools runs in a worker thread: its tools are plain functions, and may block.
+    ``on_event`` gets the same events as :func:`chat`'s, called on the loop's thread as they
+    arrive. Two ways stop a reply mid-way, and both keep what arrived in ``.reply``:
+    ``on_event`` raising :class:`errors.Stopped` (as on the sync path), or cancelling the
+    task, which closes the response at once, even while the gateway sends nothing; the
+    ``CancelledError`` then carries the partial reply. A request with tools runs in a
+    worker thread: its tools are plain functions, and may block.
     """
     if request.tools:
-        return await asyncio.to_thread(chat, request, client=client)
-    messages = request.messages
-    body, notice = request.body(messages)
-    builder = ReplyBuilder(request.model)
-    builder.reply.messages = messages
-    if notice:
-        builder.add(Notice(notice))
-    received: list[dict] = []
-    error: BaseException | None = None
-    source = "live"
+        return await asyncio.to_thread(chat, request, client=client, on_event=on_event)
+    step = _Round(request, request.messages, client, on_event)
     chunks = None
     try:
-        chunks = await client.chat_async(body)
-        source = last_source()
+        chunks = await client.chat_async(step.body, on_notice=step.notice)
+        step.source = last_source()
         async for chunk in chunks:
-            received.append(chunk)
+            step.feed(chunk)
+        step.end()
     except errors.ModelNotFound as exc:
-        error = await asyncio.to_thread(_with_models, exc, client)  # it asks the gateway for its models
-    except errors.LLMError as exc:
-        error = exc
+        step.fail(await asyncio.to_thread(_with_models, exc, client))  # it asks the gateway for its models
+    except (errors.LLMError, asyncio.CancelledError) as exc:
+        step.fail(exc)
     finally:
         if chunks is not None:
             await chunks.aclose()
-    for event in events(received, opens_thinking=request.opens_thinking, tools=request.offers_tools):
-        builder.add(event)
-    if error is None and builder.reply.finish_reason is None:
-        error = _incomplete(request)
-    reply = builder.finish()
-    record(request.model, reply.usage, failed=error is not None)
-    _log(request, body, reply, error, source, client.session)
-    if error is not None:
-        error.reply = reply
-        raise error
-    return reply
+    return step.settle(step.close())
 
 
 def _incomplete(request: ChatRequest) -> errors.IncompleteReply:
@@ -124,49 +116,87 @@ def _incomplete(request: ChatRequest) -> errors.IncompleteReply:
 def _round(request: ChatRequest, messages: list[dict], client: Client, on_event: OnEvent | None,
            tools_round: tuple[int, int] | None = None) -> Reply:
     """One streamed request; with ``tools_round``, the calls it asks for run before it ends."""
-    body, notice = request.body(messages)
+    step = _Round(request, messages, client, on_event)
     client.prepare(request.model)
-    builder = ReplyBuilder(request.model)
-    builder.reply.messages = messages
-    source = "live"
-
-    def emit(event: Event) -> None:
-        builder.add(event)
-        if on_event is not None:
-            on_event(event)
-
-    if notice:
-        emit(Notice(notice))
-    error: BaseException | None = None
     chunks = None
     try:
-        chunks = client.chat(body, on_notice=lambda text: emit(Notice(text)))
-        source = last_source()
-        for event in events(chunks, opens_thinking=request.opens_thinking, tools=request.offers_tools):
-            emit(event)
-        if builder.reply.finish_reason is None:
-            error = _incomplete(request)
+        chunks = client.chat(step.body, on_notice=step.notice)
+        step.source = last_source()
+        for chunk in chunks:
+            step.feed(chunk)
+        step.end()
     except errors.ModelNotFound as exc:
-        error = _with_models(exc, client)
+        step.fail(_with_models(exc, client))
     except (errors.LLMError, KeyboardInterrupt) as exc:
-        error = exc
+        step.fail(exc)
     finally:
         if chunks is not None:
             # Closes the HTTP response now, so an interrupted reply stops costing the gateway.
             chunks.close()
-    reply = builder.finish()
-    record(request.model, reply.usage, failed=error is not None)
-    if tools_round is not None and error is None:
+    reply = step.close()
+    if tools_round is not None and step.error is None:
         try:
-            _run_tools(request, reply, emit, *tools_round)
+            _run_tools(request, reply, step.emit, *tools_round)
         except KeyboardInterrupt as exc:
-            error = exc
-    _log(request, body, reply, error, source, client.session)
-    if error is not None:
-        error.reply = reply
-        raise error
-    emit(RoundEnd(reply))
-    return reply
+            step.error = exc
+    return step.settle(reply)
+
+
+class _Round:
+    """What both paths do with one streamed request: the events assembled from its chunks go
+    to the reply and to ``on_event``; at the end the reply is counted, logged, and returned
+    or attached to the error. Only the reading of the chunks differs between the paths."""
+
+    def __init__(self, request: ChatRequest, messages: list[dict], client: Client, on_event: OnEvent | None):
+        self.request, self.client, self.on_event = request, client, on_event
+        self.body, notice = request.body(messages)
+        self.builder = ReplyBuilder(request.model)
+        self.builder.reply.messages = messages
+        self.assembler = Assembler(opens_thinking=request.opens_thinking, tools=request.offers_tools)
+        self.source = "live"
+        self.error: BaseException | None = None
+        if notice:
+            self.emit(Notice(notice))
+
+    def emit(self, event: Event) -> None:
+        self.builder.add(event)
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def notice(self, text: str) -> None:
+        self.emit(Notice(text))
+
+    def feed(self, chunk: dict) -> None:
+        for event in self.assembler.feed(chunk):
+            self.emit(event)
+
+    def end(self) -> None:
+        """The stream ended by itself: out with what the think splitter held back."""
+        for event in self.assembler.end():
+            self.emit(event)
+        if self.builder.reply.finish_reason is None:
+            self.error = _incomplete(self.request)
+
+    def fail(self, error: BaseException) -> None:
+        self.error = error
+        # What the think splitter held back belongs to the partial reply; the view, stopped or
+        # broken, is not fed again.
+        for event in self.assembler.end():
+            self.builder.add(event)
+
+    def close(self) -> Reply:
+        reply = self.builder.finish()
+        record(self.request.model, reply.usage, failed=self.error is not None)
+        return reply
+
+    def settle(self, reply: Reply) -> Reply:
+        """Log the round; raise its error with the partial reply, or announce its end."""
+        _log(self.request, self.body, reply, self.error, self.source, self.client.session)
+        if self.error is not None:
+            self.error.reply = reply
+            raise self.error
+        self.emit(RoundEnd(reply))
+        return reply
 
 
 def _log(request: ChatRequest, body: dict, reply: Reply, error, source: str, session) -> None:

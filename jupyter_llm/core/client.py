@@ -90,9 +90,9 @@ class Client:
         """The chunks of one streamed chat completion; close the iterator to end the request."""
         return self.transport.handle(self.request("chat", body, on_notice=on_notice))
 
-    async def chat_async(self, body: dict) -> AsyncIterator[dict]:
+    async def chat_async(self, body: dict, *, on_notice=None) -> AsyncIterator[dict]:
         """:meth:`chat` from a coroutine: an async iterator of chunks; ``aclose()`` it to end the request."""
-        return await self.async_transport.handle_async(self.request("chat", body))
+        return await self.async_transport.handle_async(self.request("chat", body, on_notice=on_notice))
 
     def embeddings(self, body: dict, *, on_notice=None) -> dict:
         """One ``POST /embeddings`` as the raw JSON (base64 vectors stay strings for numpy)."""

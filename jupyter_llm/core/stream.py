@@ -39,31 +39,64 @@ def events(chunks: Iterable[dict], *, opens_thinking: bool = False, tools: bool 
     hermes ``<tool_call>`` blocks in the text are tool calls. Events of a second or later
     choice come wrapped in :class:`ChoiceEvent`.
     """
-    splitters: dict[int, Splitter] = {}
-    finished: set[int] = set()
-
-    def wrap(index: int, items) -> Iterator[Event]:
-        for item in items:
-            yield item if index == 0 else ChoiceEvent(index, item)
-
+    assembler = Assembler(opens_thinking=opens_thinking, tools=tools)
     for chunk in chunks:
+        yield from assembler.feed(chunk)
+    yield from assembler.end()
+
+
+class Assembler:
+    """:func:`events` one chunk at a time, for a reader that gets its chunks by ``await``.
+
+    Both chat paths assemble their stream with it, so a reply streams the same events
+    whichever transport carried it.
+
+    Example::
+
+        assembler = Assembler(opens_thinking=True)
+        async for chunk in chunks:
+            for event in assembler.feed(chunk):
+                view.add(event)
+        for event in assembler.end():
+            view.add(event)
+    """
+
+    __slots__ = ("_opens_thinking", "_tools", "_splitters", "_finished")
+
+    def __init__(self, *, opens_thinking: bool = False, tools: bool = False):
+        self._opens_thinking = opens_thinking
+        self._tools = tools
+        self._splitters: dict[int, Splitter] = {}
+        self._finished: set[int] = set()
+
+    def feed(self, chunk: dict) -> Iterator[Event]:
+        """The events of one chunk, in order."""
         for choice in chunk.get("choices") or ():
             index = choice.get("index") or 0
-            splitter = splitters.get(index)
+            splitter = self._splitters.get(index)
             if splitter is None:
-                splitter = splitters[index] = Splitter(opens_thinking, tools=tools)
-            yield from wrap(index, _choice_events(choice, splitter))
+                splitter = self._splitters[index] = Splitter(self._opens_thinking, tools=self._tools)
+            yield from _wrap(index, _choice_events(choice, splitter))
             if choice.get("finish_reason"):
-                finished.add(index)
+                self._finished.add(index)
                 reason = str(choice["finish_reason"])
                 stop = choice.get("stop_reason", choice.get("matched_stop"))
-                yield from wrap(index, [*splitter.finish(reason), Finished(reason, stop)])
+                yield from _wrap(index, [*splitter.finish(reason), Finished(reason, stop)])
         usage = chunk.get("usage")
         if usage:
             yield UsageReport(_usage(usage))
-    for index, splitter in splitters.items():
-        if index not in finished:
-            yield from wrap(index, splitter.finish(None))
+
+    def end(self) -> Iterator[Event]:
+        """What the think splitters still hold for choices the stream left unfinished (once)."""
+        for index, splitter in self._splitters.items():
+            if index not in self._finished:
+                self._finished.add(index)
+                yield from _wrap(index, splitter.finish(None))
+
+
+def _wrap(index: int, items) -> Iterator[Event]:
+    for item in items:
+        yield item if index == 0 else ChoiceEvent(index, item)
 
 
 def _choice_events(choice: dict, splitter: Splitter) -> Iterator[Event]:

@@ -2,7 +2,9 @@
 
 Each column streams like ``%%llm`` (coalesced, frozen blocks) and shows time to first
 token, tokens/s, tokens and reasoning length; when every model is done, a summary table
-appears under the columns and ``panel.frame`` holds it as a DataFrame.
+appears under the columns and ``panel.frame`` holds it as a DataFrame. Each model's
+reply is one coroutine on the batch loop (:mod:`jupyter_llm.core.background`), not a
+thread; the columns are updated on the kernel's loop.
 """
 from __future__ import annotations
 

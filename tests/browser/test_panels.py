@@ -151,3 +151,29 @@ def test_a_settings_change_reaches_the_next_llm_cell(page, lab, lab_root, emulat
     page.wait_for_function("() => !document.querySelector('.jp-mod-dirty')", timeout=30_000)
     assert saved.stat().st_mtime_ns != before
     assert TEST_KEY not in saved.read_text() and "JLLM-0123456789" not in saved.read_text()
+
+
+def test_compare_stop_halts_every_column_and_each_keeps_its_text(page, lab, lab_root):
+    models = ["qwen3-32b", "qwq-32b", "qwen72b-awq", "qwen3-30b-a3b"]
+    name = write_notebook(
+        lab_root, "compare-stop.ipynb",
+        "%load_ext jupyter_llm\nimport jupyter_llm\n"
+        "jupyter_llm.session.extra_headers = {'X-Emulator': 'rate=60; reasoning_tokens=20; answer_tokens=3000'}",
+        f"%%llm_compare -m {','.join(models)}\nWrite a long essay about the moon.",
+    )
+    open_and_run_all(page, lab, name)
+    columns = page.locator(".jllm-compare .jllm-column")
+    page.wait_for_function("() => { const c = document.querySelectorAll('.jllm-compare .jllm-column'); "
+                           "return c.length == 4 && [...c].every(x => x.innerText.length > 600); }", timeout=60_000)
+    shoot(page.locator(".jllm-compare"), "compare-streaming.png")
+    clicked = time.monotonic()
+    page.locator(".jllm-compare button:has-text('Stop')").click()
+    page.wait_for_selector(".jllm-compare table.jllm-summary", timeout=5000)
+    assert time.monotonic() - clicked < 2.5  # the click itself included
+    texts = [columns.nth(i).inner_text() for i in range(4)]
+    for model, text in zip(models, texts):
+        assert text.startswith(model) and "stopped" in text and len(text) > 600
+    assert page.locator(".jllm-compare table.jllm-summary td", has_text="stopped").count() == 4
+    page.wait_for_timeout(1000)
+    assert [columns.nth(i).inner_text() for i in range(4)] == texts  # nothing arrived after Stop
+    shoot(page.locator(".jllm-compare"), "compare-stopped.png")

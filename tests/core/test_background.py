@@ -1,4 +1,4 @@
-"""BackgroundChat: the one chat path in a worker thread, its events on the asyncio loop, Stop."""
+"""BackgroundChat: the one chat path on the batch loop, its events on the caller's loop, Stop."""
 from __future__ import annotations
 
 import asyncio
@@ -8,6 +8,7 @@ import time
 import pytest
 
 from jupyter_llm import errors
+from jupyter_llm.core import event_loop
 from jupyter_llm.core.background import BackgroundChat
 from jupyter_llm.core.events import ContentDelta, ReasoningDelta
 
@@ -107,3 +108,31 @@ def test_a_failing_consumer_stops_the_request_instead_of_hanging(llm):
 
     with pytest.raises(ValueError, match="view broke"):
         asyncio.run(main())
+
+
+def test_four_replies_at_once_are_coroutines_on_the_batch_loop_not_threads(llm):
+    llm.extra_headers = {"X-Emulator": "rate=100; answer_tokens=80"}
+    event_loop.loop()  # the one thread a batch starts, once per process
+    before = client_threads()
+    during = []
+    models = ["qwen3-32b", "qwq-32b", "qwen72b-awq", "qwen32b-awq(试用)"]
+
+    async def main():
+        seen = {m: [] for m in models}
+        jobs = [BackgroundChat(MESSAGES, on_events=seen[m].extend, model=m) for m in models]
+        tasks = [asyncio.get_running_loop().create_task(job.run()) for job in jobs]
+        while not all(tasks[i].done() for i in range(len(tasks))):
+            if all(any(isinstance(e, ContentDelta) for e in seen[m]) for m in models):
+                during.append(client_threads())
+            await asyncio.sleep(0.02)
+        return [t.result() for t in tasks]
+
+    replies = asyncio.run(main())
+    assert all(r.complete and r.content for r in replies)
+    # All four were streaming together, and not one more thread ran for them.
+    assert during and all(names == before for names in during), (before, during)
+
+
+def client_threads() -> list[str]:
+    """The names of this process's threads, but for the emulator's (it serves each connection in one)."""
+    return sorted(t.name for t in threading.enumerate() if "emulator" not in t.name and "process_request" not in t.name)

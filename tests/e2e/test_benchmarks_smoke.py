@@ -20,6 +20,6 @@ def test_quick_benchmark_run_writes_every_row(tmp_path):
     results = (tmp_path / "RESULTS.md").read_text()
     for row in ("`%load_ext` time", "Bytes to front end", "Updates/s", "Final outputs hold",
                 "time to first token", "with `budget_tokens` set", "Kernel CPU per token", "Replaying a notebook of",
-                "`map()` wall time", "rows lost"):
+                "`map()` wall time", "rows lost", "Compare panel client CPU"):
         assert row in results, row
     assert (tmp_path / "streaming.png").stat().st_size > 10_000
