@@ -71,12 +71,13 @@ def chat(request: ChatRequest, *, client: Client, on_event: OnEvent | None = Non
     return reply
 
 
-async def chat_async(request: ChatRequest, *, client: Client) -> Reply:
+async def chat_async(request: ChatRequest, *, client: Client, stream: bool = True) -> Reply:
     """:func:`chat` from a coroutine, for a batch's rows: no events shown, the reply back.
 
     The chunks are read from the async transport and turned into the reply when the stream
-    ends, so a broken stream keeps its partial text as :func:`chat` does. A request with
-    tools runs in a worker thread: its tools are plain functions, and may block.
+    ends, so a broken stream keeps its partial text as :func:`chat` does. ``stream=False``
+    asks for the reply whole (:mod:`.whole_reply`): the same reply for less client work. A
+    request with tools runs in a worker thread: its tools are plain functions, and may block.
     """
     if request.tools:
         return await asyncio.to_thread(chat, request, client=client)
@@ -91,7 +92,7 @@ async def chat_async(request: ChatRequest, *, client: Client) -> Reply:
     source = "live"
     chunks = None
     try:
-        chunks = await client.chat_async(body)
+        chunks = await client.chat_async(body, stream=stream)
         source = last_source()
         async for chunk in chunks:
             received.append(chunk)
