@@ -155,6 +155,7 @@ class _Job:
                 self.pending.append(i)
         self.interrupted = False
         self.policy = RowPolicy(0)
+        self.delivery = Delivery()
         self.summary = ""
         self.usage, self._count = batch_counter()
 

@@ -106,14 +106,9 @@ def get_rows(keys: list[str]) -> dict[str, object]:
     return found
 
 
-def put_row(key: str, value) -> None:
-    """Keep one finished row's answer, at once: a kernel killed a moment later keeps it."""
-    put_rows([(key, value)])
-
-
 def put_rows(rows: list[tuple[str, object]]) -> None:
-    """Keep finished rows' answers, ``(key, value)`` pairs, in one write: rows that finish
-    together cost one transaction, not one each."""
+    """Keep finished rows' answers, ``(key, value)`` pairs, at once (a kernel killed a moment
+    later keeps them) and in one write: rows that finish together cost one transaction."""
     where = mode()
     if where == "off" or not rows:
         return
