@@ -20,7 +20,8 @@ import json
 import os
 from typing import Any
 
-from . import limiter, sse
+from .. import errors
+from . import limiter, sse, whole_reply
 from .http import chat_arguments, next_wait
 from .transport import Request, Transport
 
@@ -54,6 +55,11 @@ class AsyncHTTPTransport(Transport):
     async def handle_async(self, request: Request):
         if request.kind == "chat":
             model, body = chat_arguments(request)
+            if not request.stream:
+                # vLLM refuses stream_options on a request that does not stream.
+                body.pop("stream_options", None)
+                body.update(model=model, stream=False)
+                return self._whole(request, body)
             body.update(model=model, stream=True)
             return self._chat(request, body)
         if request.kind in _PATHS:
@@ -99,6 +105,34 @@ class AsyncHTTPTransport(Transport):
             # The slot is held until here: a reply in progress is load on the gateway.
             response.release()
             limiter.shared().release(ok)
+
+    async def _whole(self, request: Request, body: dict):
+        """The chunks of a reply asked for whole: one body read, one parse (see :mod:`.whole_reply`)."""
+        import aiohttp  # heavy: only a batch needs it
+
+        response = await self._open(request, limiter.estimate_tokens(body), body)
+        ok = False
+        try:
+            content = await response.read()
+            ok = True
+        except asyncio.TimeoutError:
+            raise errors.TimeoutError(
+                f"{request.model} sent no reply within {request.timeout:g} s (asked for whole, nothing arrives "
+                f"before the end); re-run, or allow longer with %llm_config timeout=300.") from None
+        except aiohttp.ClientError as exc:
+            reason = errors.redact(str(exc) or type(exc).__name__, request.all_secrets())
+            raise errors.IncompleteReply(f"The connection to {request.endpoint.base_url} broke before the reply "
+                                         f"ended ({reason}); re-run to retry.") from None
+        finally:
+            response.release()
+            limiter.shared().release(ok)
+        try:
+            document = json.loads(content)
+        except ValueError:
+            raise errors.GatewayError(f"The reply from {request.model} is not JSON ({len(content):,} bytes); "
+                                      f"re-run to retry.") from None
+        for chunk in whole_reply.chunks(document, request):
+            yield chunk
 
     async def _open(self, request: Request, tokens: int, body: dict):
         """The response to ``body`` (status 2xx), holding a limiter slot that the caller gives back."""

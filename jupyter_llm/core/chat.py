@@ -77,22 +77,25 @@ def chat(request: ChatRequest, *, client: Client, on_event: OnEvent | None = Non
     return reply
 
 
-async def chat_async(request: ChatRequest, *, client: Client, on_event: OnEvent | None = None) -> Reply:
+async def chat_async(request: ChatRequest, *, client: Client, on_event: OnEvent | None = None,
+                     stream: bool = True) -> Reply:
     """:func:`chat` from a coroutine: a batch's rows and the panels, many on one loop.
 
     ``on_event`` gets the same events as :func:`chat`'s, called on the loop's thread as they
     arrive. Two ways stop a reply mid-way, and both keep what arrived in ``.reply``:
     ``on_event`` raising :class:`errors.Stopped` (as on the sync path), or cancelling the
     task, which closes the response at once, even while the gateway sends nothing; the
-    ``CancelledError`` then carries the partial reply. A request with tools runs in a
-    worker thread: its tools are plain functions, and may block.
+    ``CancelledError`` then carries the partial reply. ``stream=False`` asks for the reply
+    whole (:mod:`.whole_reply`), for a reply nobody watches as it arrives (a batch's row):
+    the same reply for less client work. A request with tools runs in a worker thread: its
+    tools are plain functions, and may block.
     """
     if request.tools:
         return await asyncio.to_thread(chat, request, client=client, on_event=on_event)
     step = _Round(request, request.messages, client, on_event)
     chunks = None
     try:
-        chunks = await client.chat_async(step.body, on_notice=step.notice)
+        chunks = await client.chat_async(step.body, on_notice=step.notice, stream=stream)
         step.source = last_source()
         async for chunk in chunks:
             step.feed(chunk)

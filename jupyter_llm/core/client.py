@@ -56,6 +56,8 @@ class Client:
         self.timeout = _timeout(given(timeout, session.timeout))
         self.max_retries = _retries(given(max_retries, session.max_retries))
         self.headers = check_headers(dict(given(extra_headers, session.extra_headers) or {}))
+        self._endpoints: dict = {}
+        self._secrets = None
         # The budget sits below the cassette: only what reaches the gateway spends it.
         self.transport = transport or CassetteTransport(BudgetTransport(_http, session), session)
         #: What a coroutine's requests go through (a batch's rows, on the batch loop): the same
@@ -70,7 +72,7 @@ class Client:
         return endpoint
 
     def request(self, kind: str, body: dict, *, model: str | None = None,
-                on_notice: Callable[[str], None] | None = None) -> Request:
+                on_notice: Callable[[str], None] | None = None, stream: bool = True) -> Request:
         """The transport request for ``body``, sent to ``model``'s endpoint (default: the body's).
 
         A model the allow-list does not hold is refused here, before anything is sent.
@@ -78,9 +80,15 @@ class Client:
         model = body.get("model") if model is None else model
         if kind in ("chat", "embeddings", "rerank"):
             check_model(self.session, model)
-        return Request(kind=kind, endpoint=self.endpoint(model), body=body, timeout=self.timeout,
-                       max_retries=self.max_retries, headers=self.headers, secrets=self.session.secrets(),
-                       on_notice=on_notice)
+        # A client lives for one call or one batch, and takes the session's options when made:
+        # the routes and keys are read once per model, not once per row of a batch.
+        endpoint = self._endpoints.get(model)
+        if endpoint is None:
+            endpoint = self._endpoints[model] = self.endpoint(model)
+        if self._secrets is None:
+            self._secrets = self.session.secrets()
+        return Request(kind=kind, endpoint=endpoint, body=body, timeout=self.timeout, max_retries=self.max_retries,
+                       headers=self.headers, secrets=self._secrets, on_notice=on_notice, stream=stream)
 
     def prepare(self, model: str) -> None:
         """Open the connection's client now, so a reply's timing measures the gateway alone."""
@@ -90,9 +98,14 @@ class Client:
         """The chunks of one streamed chat completion; close the iterator to end the request."""
         return self.transport.handle(self.request("chat", body, on_notice=on_notice))
 
-    async def chat_async(self, body: dict, *, on_notice=None) -> AsyncIterator[dict]:
-        """:meth:`chat` from a coroutine: an async iterator of chunks; ``aclose()`` it to end the request."""
-        return await self.async_transport.handle_async(self.request("chat", body, on_notice=on_notice))
+    async def chat_async(self, body: dict, *, on_notice=None, stream: bool = True) -> AsyncIterator[dict]:
+        """:meth:`chat` from a coroutine: an async iterator of chunks; ``aclose()`` it to end the request.
+
+        ``stream=False`` reads the reply whole (one JSON body, not one event per token), for
+        a reply nobody watches while it arrives: the chunks are the same in substance.
+        """
+        return await self.async_transport.handle_async(self.request("chat", body, on_notice=on_notice,
+                                                                    stream=stream))
 
     def embeddings(self, body: dict, *, on_notice=None) -> dict:
         """One ``POST /embeddings`` as the raw JSON (base64 vectors stay strings for numpy)."""

@@ -16,12 +16,17 @@ import platformdirs
 
 #: Seconds a writer waits for another kernel's transaction before giving up.
 BUSY_SECONDS = 30.0
+_dirs: dict[str | None, Path] = {}
 
 
 def data_dir() -> Path:
     """Where the log and the caches live: ``$JUPYTER_LLM_DATA_DIR`` or the user data dir."""
     override = os.environ.get("JUPYTER_LLM_DATA_DIR")
-    return Path(override) if override else Path(platformdirs.user_data_dir("jupyter-llm"))
+    # Asked once per logged call: a batch's rows would each rebuild the same path.
+    found = _dirs.get(override)
+    if found is None:
+        found = _dirs[override] = Path(override) if override else Path(platformdirs.user_data_dir("jupyter-llm"))
+    return found
 
 
 def connect(name: str, schema: str, *, page_size: int | None = None,

@@ -33,6 +33,9 @@ class Request:
     headers: Mapping[str, str] = field(default_factory=dict)
     secrets: Secrets = Secrets()
     on_notice: Callable[[str], None] | None = None
+    #: Chat only. False asks for the whole reply in one JSON body, for a batch row nobody
+    #: watches: the answer is still the chunks a stream of it would have been.
+    stream: bool = True
 
     @property
     def model(self) -> str:

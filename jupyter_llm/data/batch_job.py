@@ -38,9 +38,9 @@ from ..core.request import ChatRequest, build
 from ..core.session import catalog, current
 from ..core.tokens import estimate_tokens
 from ..core.usage import batch_counter, set_last_batch
-from . import batch_fit
+from . import batch_fit, batch_prompts
 from . import cache as cache_store
-from .batch_policy import RowPolicy, attempts
+from .batch_policy import Delivery, RowPolicy, attempts
 from .calls import record_call
 from .schema import Schema, as_schema, typed_columns
 
@@ -116,8 +116,7 @@ class _Job:
 
     def __init__(self, data, prompt, template: ChatRequest, client: Client, *, system: str | None,
                  spec: Schema | None, cache: bool):
-        self.index, records, kind = _rows(data)
-        self.prompts = [_fill(prompt, record, kind) for record in records]
+        self.index, self.prompts = batch_prompts.prompts(data, prompt)
         self.template_text = prompt if isinstance(prompt, str) else getattr(prompt, "__name__", repr(prompt))
         self.client = client
         self.model = template.model
@@ -156,6 +155,7 @@ class _Job:
                 self.pending.append(i)
         self.interrupted = False
         self.policy = RowPolicy(0)
+        self.delivery = Delivery()
         self.summary = ""
         self.usage, self._count = batch_counter()
 
@@ -189,6 +189,8 @@ class _Job:
             return self._report()
         own = Limiter(lambda: (None, rpm, tpm)) if rpm or tpm else None
         self.policy = RowPolicy(retries)
+        # A token budget stops a reply where it crosses the budget: that needs the stream.
+        self.delivery = Delivery(enabled=current().budget_tokens is None)
         stop = self.policy.stop
         bar = _bar(len(self.prompts), self.from_cache, progress)
         # This thread waits for finished rows (or a fatal error) on a queue: it writes them to the
@@ -199,17 +201,26 @@ class _Job:
         try:
             while left and self.policy.down is None:
                 try:
-                    item = self._finished.get(timeout=0.25)
+                    items = [self._finished.get(timeout=0.25)]
                 except queue.Empty:
                     continue
-                if isinstance(item, BaseException):
-                    raise item  # a fatal error (the rest are kept per row)
-                left -= 1
-                self._keep(item)
+                # Rows finish in waves: whatever else finished meanwhile is kept in one cache
+                # transaction and one progress update, not one each.
+                while True:
+                    try:
+                        items.append(self._finished.get_nowait())
+                    except queue.Empty:
+                        break
+                rows = [item for item in items if not isinstance(item, BaseException)]
+                left -= len(rows)
+                self._keep(*rows)
                 if bar is not None:
                     tokens = sum(row["total_tokens"] for row in list(self.usage.values()))
                     bar.set_postfix_str(f"failed={len(self.errors)}, tokens={tokens:,}", refresh=False)
-                    bar.update(1 + len(self.twins.get(item, ())))
+                    bar.update(sum(1 + len(self.twins.get(i, ())) for i in rows))
+                fatal = next((item for item in items if isinstance(item, BaseException)), None)
+                if fatal is not None:
+                    raise fatal  # a fatal error (the rest are kept per row)
         except KeyboardInterrupt:
             self.interrupted = True
             if not in_kernel():  # a script must stop; a notebook wants the partial result back
@@ -219,8 +230,7 @@ class _Job:
             stop.set()
             with _lock:
                 self._waiting = False
-            for i in self.pending:  # still queued, or taken off the queue as the interrupt came
-                self._keep(i)
+            self._keep(*self.pending)  # still queued, or taken off the queue as the interrupt came
             if bar is not None:
                 bar.close()
             self._report()
@@ -256,16 +266,18 @@ class _Job:
         while not stop.is_set():
             template, system = self._request
             request = replace(template, messages=build_messages(self.prompts[i], system=system))
+            whole, started = self.delivery.whole, time.perf_counter()
             try:
                 request.check()
                 async with own.aslot(estimate_tokens(self.prompts[i])) if own else nullcontext():
-                    reply = await chat_async(request, client=self.client)
+                    reply = await chat_async(request, client=self.client, stream=not whole)
             except _FATAL as exc:
                 self._count(self.model, getattr(exc.reply, "usage", None), True)
                 stop.set()
                 raise
             except errors.LLMError as exc:
                 self._count(self.model, getattr(exc.reply, "usage", None), True)
+                self.delivery.failed(exc, whole)
                 refused = isinstance(exc, errors.BadRequest) and "response_format" in str(exc)
                 if refused and self.spec is not None and "response_format" in template.params:
                     self._ask_in_prompt()
@@ -275,6 +287,7 @@ class _Job:
                     continue
                 return self._fail(i, type(exc).__name__, str(exc) + attempts(attempt + 1))
             self.policy.succeeded()
+            self.delivery.finished(time.perf_counter() - started)
             self._count(self.model, reply.usage, False)
             if own is not None and reply.usage is not None:
                 own.add_tokens(reply.usage.completion_tokens)
@@ -288,11 +301,14 @@ class _Job:
                 self.values[row], self.done[row] = value, True
             return
 
-    def _keep(self, i) -> None:
-        """Row ``i`` is finished: its answer, if it has one, goes into the cache at once."""
-        if self.cache and isinstance(i, int) and self.done[i] and i not in self._kept:
-            cache_store.put_row(self.keys[i], self.values[i])
-            self._kept.add(i)
+    def _keep(self, *rows) -> None:
+        """These rows are finished: their answers, where they have one, go into the cache at once."""
+        if not self.cache:
+            return
+        new = [i for i in rows if isinstance(i, int) and self.done[i] and i not in self._kept]
+        if new:
+            cache_store.put_rows([(self.keys[i], self.values[i]) for i in new])
+            self._kept.update(new)
 
     def _ask_in_prompt(self) -> None:
         """The server refused ``response_format``: put the schema in the system prompt, for every row."""
@@ -350,52 +366,6 @@ class _Job:
                 out["errors"] = pd.Series(failed, dtype=object).reindex(self.index)
         out.attrs.update(errors=failed, summary=self.summary, interrupted=self.interrupted)
         return out
-
-
-def _rows(data):
-    import pandas as pd
-
-    if isinstance(data, pd.DataFrame):
-        return data.index, data.to_dict("records"), "frame"
-    if isinstance(data, pd.Series):
-        name = data.name if isinstance(data.name, str) else "text"
-        return data.index, [{name: v, "text": v} for v in data], "series"
-    if isinstance(data, (str, bytes)) or not hasattr(data, "__iter__"):
-        raise errors.ConfigError(
-            f"map() needs a DataFrame, a Series or a list of values, not {type(data).__name__}; "
-            f"for one prompt use jupyter_llm.ask().")
-    values = list(data)
-    return pd.RangeIndex(len(values)), [{"text": v} for v in values], "list"
-
-
-def _fill(prompt, record: dict, kind: str) -> str:
-    if callable(prompt):
-        text = prompt(record)
-    elif not isinstance(prompt, str) or not prompt.strip():
-        raise errors.ConfigError("map() needs a prompt template (text), e.g. \"Classify: {text}\".")
-    elif kind == "frame":
-        try:
-            text = prompt.format_map(record)
-        except KeyError as exc:
-            raise errors.ConfigError(
-                f"The prompt names {{{exc.args[0]}}}, which is not a column; columns: "
-                f"{', '.join(str(name) for name in record)}. Write {{{{ and }}}} for literal braces.") from exc
-        except (IndexError, ValueError) as exc:
-            raise errors.ConfigError(f"The prompt is not a valid template ({exc}): name columns as "
-                                     f"{{column}}, and write {{{{ and }}}} for literal braces.") from exc
-    else:
-        value = record["text"]
-        if "{" not in prompt.replace("{{", ""):
-            text = f"{prompt.rstrip()}\n\n{value}"
-        else:
-            try:
-                text = prompt.format(value, **record)
-            except (KeyError, IndexError, ValueError) as exc:
-                raise errors.ConfigError(f"The prompt is not a valid template ({exc!r}): use {{}} or "
-                                         f"{{text}} for the value, {{{{ and }}}} for literal braces.") from exc
-    if not isinstance(text, str):
-        raise errors.ConfigError(f"The prompt function returned {type(text).__name__}, not text.")
-    return text
 
 
 def _bar(total: int, done: int, progress):

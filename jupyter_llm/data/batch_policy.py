@@ -1,5 +1,8 @@
 """When a batch row is tried again, and when the whole batch stops because the gateway is gone.
 
+A batch's rows are read streamed until its replies prove short, then whole (``stream:
+false``): see :class:`Delivery`.
+
 A row's attempts are bounded by one number (``map(retries=)``, else the session's
 ``max_retries``): the transport does not retry batch rows on its own, so ten rows against a
 failing server make ten times ``retries + 1`` requests, and the reason a row gives says how
@@ -25,6 +28,11 @@ RETRY = (errors.RateLimitError, errors.GatewayError, errors.TimeoutError, errors
 STOP_AFTER = 3
 _BACKOFF_CAP = 8.0
 _STOP_CHECK = 0.1  # how soon a wait between attempts notices that the batch stopped
+#: Streamed replies a batch sees, each quick, before it asks for the rest whole.
+PROBE_ROWS = 8
+#: A reply slower than this streams: a proxy in front of a gateway commonly drops a request
+#: that sends nothing for 60 s, and the gateway's manual asks for streams when replies are long.
+WHOLE_UNDER = 15.0
 
 
 class RowPolicy:
@@ -73,3 +81,42 @@ class RowPolicy:
 def attempts(n: int) -> str:
     """`` (after 3 attempts)`` for a row's reason (nothing after one attempt)."""
     return f" (after {n} attempts)" if n > 1 else ""
+
+
+class Delivery:
+    """How a batch's rows are read: streamed at first, then whole once replies prove short.
+
+    A row nobody watches gains nothing from streaming, and a streamed reply costs the client
+    a parse per token; a whole one (:mod:`jupyter_llm.core.whole_reply`) costs one parse. But
+    a whole reply sends nothing until it ends, which a proxy may take for a dead request. So
+    the first ``probe`` rows stream, and the rest go whole if each of those took under
+    ``under`` seconds. A slower reply, or a whole row that timed out, sends the batch back to
+    streaming for good. Used on the batch loop's one thread only.
+
+    Example::
+
+        delivery = Delivery(enabled=session.budget_tokens is None)
+        reply = await chat_async(request, client=client, stream=not delivery.whole)
+    """
+
+    def __init__(self, *, enabled: bool = True, probe: int = PROBE_ROWS, under: float = WHOLE_UNDER):
+        self.probe, self.under = probe, under
+        self._quick = 0
+        self._streaming = not enabled  # for good
+
+    @property
+    def whole(self) -> bool:
+        """True when the next row should be asked for whole."""
+        return not self._streaming and self._quick >= self.probe
+
+    def finished(self, seconds: float) -> None:
+        """A row's reply arrived in ``seconds``."""
+        if seconds > self.under:
+            self._streaming = True
+        else:
+            self._quick += 1
+
+    def failed(self, exc: errors.LLMError, whole: bool) -> None:
+        """A row failed with ``exc``; ``whole`` if it was asked for whole."""
+        if whole and (isinstance(exc, errors.TimeoutError) or getattr(exc, "status_code", None) == 504):
+            self._streaming = True

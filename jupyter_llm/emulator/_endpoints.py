@@ -62,6 +62,11 @@ def chat(handler: Any, body: dict, name: str, s: dict, fault: str | None) -> Non
                                              "while generating this reply.", "internal_error"),
                                  s["error_shape"], fault)
     else:
+        # A server answers a request that does not stream once the whole reply is generated,
+        # at the pace a stream of it would have kept.
+        if s["rate"] > 0 and handler.server.state.stopping.wait(reply.completion_tokens / s["rate"]):
+            handler.close_connection = True
+            return
         handler.send_json(200, _wire.completion(reply), fault=fault)
 
 

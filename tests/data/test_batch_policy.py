@@ -58,3 +58,62 @@ def test_a_dead_gateway_stops_the_batch_at_once_and_leaves_the_rest_unsent(llm, 
     out = jupyter_llm.map(rows, "Summarise: {text}", model=MODEL, think=False, concurrency=8, progress=False)
     # (Up to one row per worker, sent as the batch stopped, may finish on its own meanwhile.)
     assert out.notna().all() and 395 <= len(chats(emulator)) - before <= 395 + 8
+
+
+def test_rows_stream_until_replies_prove_short_then_come_whole_with_the_same_answers(llm, emulator):
+    """A row nobody watches is read whole once the first replies were quick: the thinking is
+    still split off, the usage still counted, and the answers are those a stream gives."""
+    from jupyter_llm.core.usage import totals
+    from jupyter_llm.data.batch_policy import PROBE_ROWS
+
+    rows = [f"gift idea number {i}" for i in range(PROBE_ROWS + 12)]
+    llm.extra_headers = {"X-Emulator": "reasoning=inline; reasoning_tokens=12; answer_tokens=8"}
+    out = jupyter_llm.map(rows, "Rate this: {text}", model="qwen3-30b-a3b", think=True, concurrency=4)
+    sent = [r["body"]["stream"] for r in chats(emulator)]
+    assert sent[:PROBE_ROWS] == [True] * PROBE_ROWS and sent.count(False) >= 8
+    assert out.notna().all() and not out.str.contains("think>").any()
+    for i in (-3, -2, -1):  # asked whole: the answers a stream of the same request gives
+        streamed = jupyter_llm.ask(f"Rate this: {rows[i]}", model="qwen3-30b-a3b", think=True, display=False)
+        assert out.iloc[i] == streamed.content
+    logged = jupyter_llm.log(None, kind="chat")
+    rows_logged = logged[logged["batch"].notna()]
+    assert len(rows_logged) == len(rows)
+    assert rows_logged["reasoning"].str.len().gt(0).all() and rows_logged["completion_tokens"].gt(0).all()
+    assert totals(last_batch=True).loc["qwen3-30b-a3b", "completion_tokens"] == rows_logged["completion_tokens"].sum()
+
+
+def test_a_whole_row_that_times_out_is_retried_streamed_and_the_batch_streams_from_then_on(llm, emulator):
+    """A slow reply sends nothing until its end when asked whole: the row is tried again as a
+    stream, which keeps the connection busy, and so is every row after it."""
+    from jupyter_llm.data.batch_policy import PROBE_ROWS
+
+    rows = [f"slow reply {i}" for i in range(PROBE_ROWS + 8)]
+    llm.timeout = 0.4  # longer than any pause between chunks, shorter than a whole reply
+    llm.extra_headers = {"X-Emulator": "answer_tokens=8; rate=10"}
+    out = jupyter_llm.map(rows, "Say: {text}", model="qwen72b-awq", concurrency=4, retries=1)
+    assert out.notna().all() and not out.attrs["errors"]
+    sent = [r["body"]["stream"] for r in chats(emulator)]
+    assert 1 <= sent.count(False) <= 4, "rows after the probe went whole (at most the 4 in flight), and timed out"
+    assert sent[-1] is True and sent.count(True) == len(rows), "each timed-out row came back as a stream"
+
+
+def test_delivery_goes_whole_after_quick_probes_and_streams_for_good_after_a_slow_reply():
+    from jupyter_llm.data.batch_policy import Delivery
+
+    delivery = Delivery(probe=2, under=10.0)
+    assert not delivery.whole
+    delivery.finished(0.2)
+    assert not delivery.whole
+    delivery.finished(0.3)
+    assert delivery.whole
+    delivery.finished(11.0)  # replies got long: proxies may cut a silent request
+    assert not delivery.whole
+    delivery.finished(0.1)
+    assert not delivery.whole
+    held = Delivery(enabled=False, probe=0)
+    assert not held.whole, "a token budget needs the stream, to stop a reply where it crosses"
+    timed_out = Delivery(probe=0)
+    timed_out.failed(errors.RateLimitError("busy"), whole=True)
+    assert timed_out.whole, "a 429 says nothing about the reply's length"
+    timed_out.failed(errors.TimeoutError("silent"), whole=True)
+    assert not timed_out.whole

@@ -43,3 +43,28 @@ def test_memory_and_off_keep_rows_where_they_say(llm):
     llm.cache = "off"
     _map(["kept nowhere"])
     assert cache.stats()["memory_rows"] == 1 and cache.stats()["disk_rows"] == 0
+
+
+def test_rows_that_finish_together_are_kept_in_one_write_and_read_back_by_a_rerun(llm, emulator):
+    rows = [f"review {i}" for i in range(40)]
+    first = _map(rows)
+    assert cache.stats()["disk_rows"] == 40
+    cache.put_rows([("a key", {"label": "pos"}), ("another", "neg")])
+    assert cache.get_rows(["a key", "another", "missing"]) == {"a key": {"label": "pos"}, "another": "neg"}
+    before = _chats(emulator)
+    again = _map(rows)
+    assert again.equals(first) and _chats(emulator) == before, "every row came back from the disk"
+
+
+def test_a_failed_write_of_many_rows_keeps_none_of_them_half_written(llm):
+    class Unwritable:
+        def __str__(self):
+            raise RuntimeError("cannot be stored")
+
+    try:
+        cache.put_rows([("first", "fine"), ("second", Unwritable())])
+    except RuntimeError:
+        pass
+    assert cache.get_rows(["first", "second"]) == {}
+    cache.put_rows([("first", "fine")])
+    assert cache.get_rows(["first"]) == {"first": "fine"}, "the connection is usable after the failure"
