@@ -213,6 +213,32 @@ def answer(rng: random.Random, prompt: str, n: int | None, preface: str = "", sh
     return out
 
 
+def records(rng: random.Random, prompt: str, n: int) -> list[tuple[str, int]]:
+    """A fenced JSON array of records of about ``n`` tokens, one piece per record with its token count.
+
+    What a model writes when asked for "the data as JSON": indented two spaces, a key a
+    line, as the emulator's other JSON answers. A record is one piece, not one token each,
+    so a reply of millions of tokens stays a list the emulator can hold; a piece counts
+    ~4 characters a token, and ``chunk_tokens`` groups pieces as it groups tokens.
+    """
+    writer = _Writer(rng, topics(prompt))
+    # Each record's fields come from a palette drawn once, by one small draw: a reply of tens
+    # of megabytes is planned in about a second, not in the time it takes to read it.
+    palette = [f'"item": "{writer.noun()}",\n    "category": "{writer.noun()}",\n    "value": '
+               f'{rng.randint(1, 99999) / 100},\n    "count": {rng.randint(0, 999)},\n    "active": '
+               f'{"true" if rng.random() < 0.5 else "false"}\n  }}' for _ in range(4096)]
+    out = [("```json\n[\n", 3)]
+    spent, i = 3, 0
+    while spent < n or not i:
+        i += 1
+        record = f'  {{\n    "id": {i},\n    {palette[rng.getrandbits(12)]}'
+        tokens = -(-(len(record) + 2) // 4)
+        spent += tokens
+        out.append((record + (",\n" if spent < n else "\n"), tokens))
+    out.append(("]\n```", 2))
+    return out
+
+
 def _one_block(rng: random.Random, writer: _Writer, n: int, shape: str) -> list[str]:
     if shape == "table":
         out = tokenize("| Item | Value | Note |\n|---|---:|---|\n")
