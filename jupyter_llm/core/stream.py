@@ -165,6 +165,9 @@ class ReplyBuilder:
         reply = self.reply
         reply.content = _tidy("".join(self._content))
         reply.reasoning = _tidy("".join(self._reasoning))
+        # The pieces go now, not when the builder does: the reply's text is in memory once
+        # while it is shown and parsed (a -f json reply of megabytes), not twice.
+        self._content, self._reasoning = [reply.content], [reply.reasoning]
         reply.refusal = "".join(self._refusal) or None
         reply.token_logprobs = list(self._logprobs)
         reply.tool_calls = [
