@@ -18,6 +18,8 @@ from .safe import safe_html
 #: Characters of a JSON reply above which it is not sent whole: a front end's JSON tree of
 #: megabytes freezes the page, and the saved notebook would hold every byte of it.
 JSON_SHOWN = 100_000
+#: (lines, characters) of a long JSON reply shown: its head, about a screen of it, live and at the end.
+JSON_HEAD = (40, PLAIN_LIMIT)
 
 
 def format_bundle(name: str, content: str, parse: Callable[[str], object] = formats.parse_json) -> dict:
@@ -61,11 +63,13 @@ def format_bundle(name: str, content: str, parse: Callable[[str], object] = form
 
 def _json_head(content: str, value) -> dict:
     """A long JSON reply as its first lines, as the model wrote them, and what the whole holds."""
-    head = content[:PLAIN_LIMIT]
+    lines, chars = JSON_HEAD
+    head = content[:chars]
     cut = head.rfind("\n")
-    head = strip_controls(head[:cut] if cut > PLAIN_LIMIT // 2 else head).strip("\n")
+    head = strip_controls(head[:cut] if cut > chars // 2 else head).strip("\n")
     if head.startswith(("```", "~~~")):
         head = head.split("\n", 1)[-1]  # the fence opens the preview again below
+    head = "\n".join(head.split("\n", lines)[:lines])
     if isinstance(value, list):
         what = f"a list of {len(value):,} items"
     elif isinstance(value, dict):

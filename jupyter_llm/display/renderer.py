@@ -41,13 +41,13 @@ class ReplyRenderer:
     """
 
     def __init__(self, interval: float = INTERVAL, clock: Callable[[], float] = time.monotonic,
-                 answer: Callable[[str], dict] = answer_bundle, live_limit: int | None = None):
+                 answer: Callable[[str], dict] = answer_bundle, head: tuple[int, int] | None = None):
         self._clock = clock
         self._answer = answer  # the answer's outputs (-f FORMAT shows code, JSON, HTML, math)
         self._interval = interval
-        # Characters of the answer the live view shows; past them it counts what arrives. A
-        # -f json reply of megabytes is data for Python, not text to read as it streams.
-        self._live_limit = live_limit
+        # (lines, characters) of the answer the live view shows at most; past them it counts
+        # what arrives. A -f json reply of megabytes is data for Python, not text to read live.
+        self._head = head
         self._model = ""
         self._reset()
 
@@ -62,7 +62,7 @@ class ReplyRenderer:
         self._tools: dict[int, list[str]] = {}
         self._status: dict[int, ToolStatus] = {}  # by the call's position in the reply
         self._notices: list[str] = []
-        self._answer_chars = 0
+        self._answer_chars = self._answer_lines = 0
 
     def start(self, model: str = "") -> None:
         """Get ready for a reply from ``model``; nothing is shown until the first event."""
@@ -123,14 +123,23 @@ class ReplyRenderer:
             self._flush(now)
 
     def _feed_answer(self, text: str) -> None:
-        room = len(text) if self._live_limit is None else max(0, self._live_limit - self._answer_chars)
+        if self._head is None:
+            self._live.answer.feed(text)
+            return
+        lines, chars = self._head[0] - self._answer_lines, self._head[1] - self._answer_chars
         self._answer_chars += len(text)
-        if room:
-            self._live.answer.feed(text[:room] if room < len(text) else text)
+        self._answer_lines += text.count("\n")
+        if lines > 0 and chars > 0:
+            cut = -1
+            for _ in range(lines):
+                cut = text.find("\n", cut + 1, chars)
+                if cut < 0:
+                    break
+            self._live.answer.feed(text[:chars] if cut < 0 else text[:cut + 1])
 
     def _progress(self) -> list[str]:
         """The line that counts what the live view no longer shows."""
-        if self._live_limit is None or self._answer_chars <= self._live_limit:
+        if self._head is None or (self._answer_lines < self._head[0] and self._answer_chars <= self._head[1]):
             return []
         return [f"… {self._answer_chars:,} characters received; the whole reply shows when it is complete."]
 
@@ -144,7 +153,7 @@ class ReplyRenderer:
             self._thinking_since = self._thinking_until = None
         if self._live is not None:
             self._live.reasoning.feed(event.reasoning)
-            self._answer_chars = 0
+            self._answer_chars = self._answer_lines = 0
             self._feed_answer(event.content)
             self._throttle.flushed()
             self._flush(self._clock())

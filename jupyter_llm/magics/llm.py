@@ -12,7 +12,7 @@ from ..core.chat import send
 from ..core.messages import build_messages
 from ..core.notes import note
 from ..core.tools import resolve
-from ..display.formats import JSON_SHOWN, format_bundle
+from ..display.formats import JSON_HEAD, format_bundle
 from ..display.renderer import ReplyRenderer
 from .options import cell_prompt, parse_options, sampling, thinking
 
@@ -91,7 +91,7 @@ class LLMMagics(Magics):
             raise UsageError(str(exc)) from exc
         renderer = ReplyRenderer() if name == "markdown" else ReplyRenderer(
             answer=lambda content: format_bundle(name, content, parse=read),
-            live_limit=JSON_SHOWN if name == "json" else None)
+            head=JSON_HEAD if name == "json" else None)
         renderer.start(model=args.model or "")
         options = dict(model=args.model, think=args.think, **params)
         if args.chat:
