@@ -41,6 +41,12 @@ METHOD = [
     "and the median is shown.",
     "Growing blocks: the emulator answers one table (`shape=table`) or one line of JSON (`shape=json-line`) at "
     "full speed; `%%llm` and the raw SDK loop (no display) read it in real kernels, interleaved; bytes as above.",
+    "Big `-f json` reply: the emulator answers a fenced JSON array of records (`shape=json-records`, 256 tokens "
+    "a chunk) at full speed; `%%llm -f json -o data` reads it in the same kernel, three runs, medians. The rate is "
+    "the reply's UTF-8 bytes over the cell's wall time (the emulator's own planning, its time to first token, "
+    "included). Memory: `/proc/PID/clear_refs` resets the kernel's peak resident size just before the cell; the "
+    "peak is `VmHWM` after it minus `VmRSS` before it, so it counts all the cell keeps (`_llm.content` and the parsed "
+    "object, which for these records is about 3.6x the text) and all it drops.",
     "First text: the live widget is created when the first token arrives; its first update message carries the "
     "first text. Both times are the kernel's header timestamps.",
     "Kernel CPU: utime+stime of the kernel process (all threads) from /proc around the cell, divided by the "
