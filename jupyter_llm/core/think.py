@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 
 from .events import ContentDelta, Event, Notice, ReasoningDelta, Revised, ToolCallDelta
+from .pieces import Pieces
 
 OPEN, CLOSE = "<think>", "</think>"
 CALL_OPEN, CALL_CLOSE = "<tool_call>", "</tool_call>"
@@ -53,8 +54,8 @@ class Splitter:
         self._phase = "start"  # start | think | answer
         self._closed = False  # reasoning ended: no later tag revises anything
         self._held = ""
-        self._reasoning: list[str] = []
-        self._answer: list[str] = []
+        self._reasoning = Pieces()
+        self._answer = Pieces()
         # Whether each holds more than white space: asked on every piece, so kept, never re-joined.
         self._reasoning_said = self._answer_said = False
         self._calls = 0
@@ -101,7 +102,7 @@ class Splitter:
             if reason == "length":
                 out.append(Notice(CUT_WHILE_THINKING))
             else:
-                self._reasoning, self._answer = [], ["".join(self._reasoning).lstrip("\r\n")]
+                self._reasoning, self._answer = Pieces(), Pieces(["".join(self._reasoning).lstrip("\r\n")])
                 self._reasoning_said, self._answer_said = False, True
                 out.append(Revised(reasoning="", content=self._answer[0]))
         return out
@@ -147,8 +148,8 @@ class Splitter:
             end = text.find(CLOSE)
             if end >= 0:
                 # The template opened a think block after all: what was shown as the answer was reasoning.
-                self._reasoning = ["".join(self._answer) + text[:end]]
-                self._answer = []
+                self._reasoning = Pieces(["".join(self._answer) + text[:end]])
+                self._answer = Pieces()
                 self._reasoning_said, self._answer_said = bool(self._reasoning[0].strip()), False
                 self._closed = True
                 out.append(Revised(reasoning=self._reasoning[0].lstrip("\r\n"), content=""))
