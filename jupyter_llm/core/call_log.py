@@ -71,6 +71,10 @@ COLUMNS = ("id", "time", "kind", "model", "notebook", "cell_id", "execution_coun
            "reasoning_tokens", "ttft", "duration", "error_class", "error_message", "source", "conversation", "batch")
 _CONTENT = ("messages", "tool_calls", "content", "reasoning", "error_message")
 _FLUSH_SECONDS = 0.05
+#: Characters of a reply's text and reasoning kept in its row. The log finds and explains
+#: calls; a whole reply of tens of megabytes (a big -f json answer) would grow the file and
+#: its text index by as much, on every run of the cell. The reply itself is in the Reply.
+TEXT_KEPT = 1_000_000
 
 _db = store.Shared("log.db", _SCHEMA)
 _serial = itertools.count()
@@ -103,6 +107,10 @@ def record(entry: dict, *, content: bool = True) -> None:
     for name in ("params", "messages", "tools", "tool_calls"):
         if row[name] is not None and not isinstance(row[name], str):
             row[name] = json.dumps(row[name], ensure_ascii=False, default=str)
+    for name in ("content", "reasoning"):
+        text = row[name]
+        if isinstance(text, str) and len(text) > TEXT_KEPT:
+            row[name] = f"{text[:TEXT_KEPT]}\n… ({len(text) - TEXT_KEPT:,} more characters, not logged)"
     if not content:
         row.update(dict.fromkeys(_CONTENT))
     # The row belongs to the data dir of its call, even if the dir changes before it is written.

@@ -18,6 +18,11 @@ _FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w+#.-]*)[^\n]*\n(?
                     re.S | re.M)
 _MATH = [(r"$$", r"$$"), (r"\[", r"\]"), (r"\(", r"\)"), ("$", "$")]
 _PYTHON = {"", "python", "py", "python3", "ipython", "ipython3"}
+_JSON_FENCES = ("json", "", "jsonc", "javascript")
+_OPENING = re.compile(r"^(`{3,}|~{3,})[ \t]*([\w+#.-]*)[^\n]*\n", re.M)
+_SPACE = re.compile(r"\s*")
+_DECODER = json.JSONDecoder()
+_NONE = object()
 
 
 def check(name: str | None) -> str:
@@ -62,6 +67,9 @@ def parse_json(text: str):
 
         parse_json('Sure:\\n```json\\n{"a": 1}\\n```')  # {'a': 1}
     """
+    found = _in_place(text)
+    if found is not _NONE:
+        return found
     candidates = [code for lang, code in fenced_blocks(text) if lang in ("json", "", "jsonc", "javascript")]
     candidates.append(text.strip())
     first = None
@@ -80,6 +88,29 @@ def parse_json(text: str):
     raise errors.FormatError(
         f"The reply is not valid JSON{where}. The raw text is kept in _llm.content (and the error's "
         f".reply); ask again, e.g. 'Answer with JSON only.', or use -f text.")
+
+
+def _in_place(text: str):
+    """The JSON of a reply that is one fenced block or all JSON, decoded where it lies, else ``_NONE``.
+
+    The common shapes, read without a copy of the text: the reply of a ``-f json`` cell
+    can be tens of megabytes, and each copy of it would count toward the kernel's peak.
+    Anything else (prose, several blocks, broken JSON) is left to the general reader.
+    """
+    start, end = _SPACE.match(text).end(), len(text)
+    opening = _OPENING.match(text, start)
+    if opening is not None:
+        if opening.group(2).lower() not in _JSON_FENCES:
+            return _NONE
+        closing = re.compile(rf"^{re.escape(opening.group(1))}[ \t]*$", re.M).search(text, opening.end())
+        if closing is None or text[closing.end():].strip():
+            return _NONE
+        start, end = opening.end(), closing.start()
+    try:
+        value, stop = _DECODER.raw_decode(text, _SPACE.match(text, start).end())
+    except json.JSONDecodeError:
+        return _NONE
+    return value if _SPACE.match(text, stop).end() >= end else _NONE
 
 
 def _outermost(text: str) -> str | None:

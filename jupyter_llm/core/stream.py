@@ -28,6 +28,7 @@ from .events import (
     UsageReport,
 )
 from .reply import Reply, ToolCall
+from .pieces import Pieces
 from .think import Splitter
 
 
@@ -146,8 +147,8 @@ class ReplyBuilder:
     def __init__(self, model: str, *, clock=time.perf_counter):
         self._clock = clock
         self._start = clock()
-        self._content: list[str] = []
-        self._reasoning: list[str] = []
+        self._content = Pieces()
+        self._reasoning = Pieces()
         self._refusal: list[str] = []
         self._logprobs: list[dict] = []
         self._calls: dict[int, dict] = {}
@@ -170,7 +171,7 @@ class ReplyBuilder:
             if event.arguments:
                 call["arguments"].append(event.arguments)
         elif kind is Revised:
-            self._reasoning, self._content = [event.reasoning], [event.content]
+            self._reasoning, self._content = Pieces([event.reasoning]), Pieces([event.content])
         elif kind is RefusalDelta:
             self._first()
             self._refusal.append(event.text)
@@ -196,8 +197,12 @@ class ReplyBuilder:
     def finish(self) -> Reply:
         """Close the reply: join the text, build tool calls, stamp the elapsed time."""
         reply = self.reply
-        reply.content = _tidy("".join(self._content))
-        reply.reasoning = _tidy("".join(self._reasoning))
+        content, reasoning = "".join(self._content), "".join(self._reasoning)
+        reply.content, reply.reasoning = _tidy(content), _tidy(reasoning)
+        # The pieces go now, not when the builder does: the reply's text is in memory once
+        # while it is shown and parsed (a -f json reply of megabytes), not twice. The text
+        # before tidying stays, for the events that may follow a partial finish.
+        self._content, self._reasoning = Pieces([content]), Pieces([reasoning])
         reply.refusal = "".join(self._refusal) or None
         reply.token_logprobs = list(self._logprobs)
         reply.tool_calls = [

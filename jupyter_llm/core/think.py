@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 
 from .events import ContentDelta, Event, Notice, ReasoningDelta, Revised, ToolCallDelta
+from .pieces import Pieces
 
 OPEN, CLOSE = "<think>", "</think>"
 CALL_OPEN, CALL_CLOSE = "<tool_call>", "</tool_call>"
@@ -53,8 +54,10 @@ class Splitter:
         self._phase = "start"  # start | think | answer
         self._closed = False  # reasoning ended: no later tag revises anything
         self._held = ""
-        self._reasoning: list[str] = []
-        self._answer: list[str] = []
+        self._reasoning = Pieces()
+        self._answer = Pieces()
+        # Whether each holds more than white space: asked on every piece, so kept, never re-joined.
+        self._reasoning_said = self._answer_said = False
         self._calls = 0
         self._structured_calls = False
 
@@ -67,6 +70,7 @@ class Splitter:
             self._phase = "answer"
             self._held = ""
         self._reasoning.append(text)
+        self._reasoning_said = self._reasoning_said or not text.isspace()
         return [ReasoningDelta(text)]
 
     def tool_call(self) -> list[Event]:
@@ -92,14 +96,14 @@ class Splitter:
     def finish(self, reason: str | None) -> list[Event]:
         """At the end of the choice (its finish reason, or None when the stream just stopped)."""
         out = self._flush_held()
-        reasoning, answer = "".join(self._reasoning), "".join(self._answer)
         if reason is None:
             return out
-        if reasoning.strip() and not answer.strip() and not self._calls and not self._structured_calls:
+        if self._reasoning_said and not self._answer_said and not self._calls and not self._structured_calls:
             if reason == "length":
                 out.append(Notice(CUT_WHILE_THINKING))
             else:
-                self._reasoning, self._answer = [], [reasoning.lstrip("\r\n")]
+                self._reasoning, self._answer = Pieces(), Pieces(["".join(self._reasoning).lstrip("\r\n")])
+                self._reasoning_said, self._answer_said = False, True
                 out.append(Revised(reasoning="", content=self._answer[0]))
         return out
 
@@ -121,7 +125,7 @@ class Splitter:
         return text.lstrip("\r\n")
 
     def _think(self, text: str, out: list[Event]) -> str:
-        if not self._reasoning or not "".join(self._reasoning).strip():
+        if not self._reasoning_said:
             text = text.lstrip("\r\n")
         end = _first(text, CLOSE, CALL_OPEN)
         if end is None:
@@ -136,7 +140,7 @@ class Splitter:
         return text[end:]
 
     def _answer_text(self, text: str, out: list[Event]) -> str:
-        if not "".join(self._answer).strip():
+        if not self._answer_said:
             text = text.lstrip("\r\n")
             if not text:
                 return ""
@@ -144,8 +148,9 @@ class Splitter:
             end = text.find(CLOSE)
             if end >= 0:
                 # The template opened a think block after all: what was shown as the answer was reasoning.
-                self._reasoning = ["".join(self._answer) + text[:end]]
-                self._answer = []
+                self._reasoning = Pieces(["".join(self._answer) + text[:end]])
+                self._answer = Pieces()
+                self._reasoning_said, self._answer_said = bool(self._reasoning[0].strip()), False
                 self._closed = True
                 out.append(Revised(reasoning=self._reasoning[0].lstrip("\r\n"), content=""))
                 return text[end + len(CLOSE):].lstrip("\r\n")
@@ -183,11 +188,13 @@ class Splitter:
     def _say_reasoning(self, text: str, out: list[Event]) -> None:
         if text:
             self._reasoning.append(text)
+            self._reasoning_said = self._reasoning_said or not text.isspace()
             out.append(ReasoningDelta(text))
 
     def _say_answer(self, text: str, out: list[Event]) -> None:
         if text:
             self._answer.append(text)
+            self._answer_said = self._answer_said or not text.isspace()
             out.append(ContentDelta(text))
 
     def _flush_held(self) -> list[Event]:

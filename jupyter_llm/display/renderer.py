@@ -41,10 +41,13 @@ class ReplyRenderer:
     """
 
     def __init__(self, interval: float = INTERVAL, clock: Callable[[], float] = time.monotonic,
-                 answer: Callable[[str], dict] = answer_bundle):
+                 answer: Callable[[str], dict] = answer_bundle, head: tuple[int, int] | None = None):
         self._clock = clock
         self._answer = answer  # the answer's outputs (-f FORMAT shows code, JSON, HTML, math)
         self._interval = interval
+        # (lines, characters) of the answer the live view shows at most; past them it counts
+        # what arrives. A -f json reply of megabytes is data for Python, not text to read live.
+        self._head = head
         self._model = ""
         self._reset()
 
@@ -59,6 +62,7 @@ class ReplyRenderer:
         self._tools: dict[int, list[str]] = {}
         self._status: dict[int, ToolStatus] = {}  # by the call's position in the reply
         self._notices: list[str] = []
+        self._answer_chars = self._answer_lines = 0
 
     def start(self, model: str = "") -> None:
         """Get ready for a reply from ``model``; nothing is shown until the first event."""
@@ -93,7 +97,7 @@ class ReplyRenderer:
                 self._live.reasoning.feed(event.text)
         elif isinstance(event, ContentDelta):
             if self._live is not None:
-                self._live.answer.feed(event.text)
+                self._feed_answer(event.text)
             urgent = bool(event.text.strip()) and self._stop_thinking(now)
         elif isinstance(event, ToolCallDelta):
             name, arguments = self._tools.setdefault(event.index, ["", ""])
@@ -118,6 +122,27 @@ class ReplyRenderer:
         elif self._throttle.due():
             self._flush(now)
 
+    def _feed_answer(self, text: str) -> None:
+        if self._head is None:
+            self._live.answer.feed(text)
+            return
+        lines, chars = self._head[0] - self._answer_lines, self._head[1] - self._answer_chars
+        self._answer_chars += len(text)
+        self._answer_lines += text.count("\n")
+        if lines > 0 and chars > 0:
+            cut = -1
+            for _ in range(lines):
+                cut = text.find("\n", cut + 1, chars)
+                if cut < 0:
+                    break
+            self._live.answer.feed(text[:chars] if cut < 0 else text[:cut + 1])
+
+    def _progress(self) -> list[str]:
+        """The line that counts what the live view no longer shows."""
+        if self._head is None or (self._answer_lines < self._head[0] and self._answer_chars <= self._head[1]):
+            return []
+        return [f"… {self._answer_chars:,} characters received; the whole reply shows when it is complete."]
+
     def _revise(self, event: Revised) -> None:
         """The split so far was wrong: show the text again, split the new way."""
         if self._live is not None:
@@ -128,7 +153,8 @@ class ReplyRenderer:
             self._thinking_since = self._thinking_until = None
         if self._live is not None:
             self._live.reasoning.feed(event.reasoning)
-            self._live.answer.feed(event.content)
+            self._answer_chars = self._answer_lines = 0
+            self._feed_answer(event.content)
             self._throttle.flushed()
             self._flush(self._clock())
 
@@ -195,7 +221,7 @@ class ReplyRenderer:
         tools = [tool_live_html(name, arguments, self._status.get(i), _ARGS_SHOWN)
                  for i, (name, arguments) in enumerate(calls)]
         began = time.perf_counter()
-        sent = self._live.flush(title=title, expanded=thinking, tools=tools, notices=self._notices)
+        sent = self._live.flush(title=title, expanded=thinking, tools=tools, notices=self._notices + self._progress())
         self._throttle.cost(1 if at_once else sent, time.perf_counter() - began)
 
 

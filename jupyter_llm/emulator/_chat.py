@@ -247,6 +247,9 @@ def _plan_one(body: dict, name: str, settings: dict, ident: tuple[str, int], fau
                   for entries, cost in _tools.fragments(calls, s["tools"])]
     elif structured is not None:
         parts += [Part("content", token) for token in _text.tokenize(_json.answer(rng, structured, prompt, fenced))]
+    elif s["shape"] == "json-records" and s["answer_tokens"]:
+        pieces = _text.records(rng, prompt, s["answer_tokens"], s["chunk_tokens"])
+        parts += [Part("content", text, tokens) for text, tokens in pieces]
     else:
         preface = _preface(prompt, images, results, _earlier(messages))
         answer = _text.answer(rng, prompt, s["answer_tokens"], preface, s["shape"])

@@ -28,7 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "reasoning": "none",  # reasoning | reasoning_content | sglang | inline | inline-open | none
     "tools": "none",  # vllm | sglang | interleaved | none (no function calling)
     "answer_tokens": None,
-    "shape": "mixed",  # mixed | table | json-line: what a long answer is made of
+    "shape": "mixed",  # mixed | table | json-line | json-records: what a long answer is made of
     "reasoning_tokens": None,
     "rate": 0.0,
     "chunk_tokens": 1,
@@ -60,7 +60,7 @@ DEFAULTS: dict[str, Any] = {
 
 _CHOICES = {
     "kind": {"chat", "embedding", "rerank"},
-    "shape": {"mixed", "table", "json-line"},
+    "shape": {"mixed", "table", "json-line", "json-records"},
     "server": {"vllm", "sglang"},
     "reasoning": {"reasoning", "reasoning_content", "sglang", "inline", "inline-open", "none"},
     "tools": {"vllm", "sglang", "interleaved", "none"},

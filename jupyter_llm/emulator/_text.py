@@ -213,6 +213,36 @@ def answer(rng: random.Random, prompt: str, n: int | None, preface: str = "", sh
     return out
 
 
+def records(rng: random.Random, prompt: str, n: int, piece: int = 1) -> list[tuple[str, int]]:
+    """A fenced JSON array of records of about ``n`` tokens, in pieces with their token counts.
+
+    What a model writes when asked for "the data as JSON": indented two spaces, a key a
+    line, as the emulator's other JSON answers. A piece is whole records of ``piece``
+    tokens or more (a record is ~33), not one token each, so a reply of millions of tokens
+    stays a list the emulator can hold and plans in a second or two; a piece counts ~4
+    characters a token, and ``chunk_tokens`` groups pieces as it groups tokens.
+    """
+    writer = _Writer(rng, topics(prompt))
+    # Each record's fields come from a palette drawn once, by one small draw.
+    palette = [f'"item": "{writer.noun()}",\n    "category": "{writer.noun()}",\n    "value": '
+               f'{rng.randint(1, 99999) / 100},\n    "count": {rng.randint(0, 999)},\n    "active": '
+               f'{"true" if rng.random() < 0.5 else "false"}\n  }}' for _ in range(4096)]
+    out = [("```json\n[\n", 3)]
+    spent, i, texts, tokens = 3, 0, [], 0
+    while spent < n or not i:
+        i += 1
+        record = f'  {{\n    "id": {i},\n    {palette[rng.getrandbits(12)]}'
+        cost = -(-(len(record) + 2) // 4)
+        spent += cost
+        texts.append(record + (",\n" if spent < n else "\n"))
+        tokens += cost
+        if tokens >= piece or spent >= n:
+            out.append(("".join(texts), tokens))
+            texts, tokens = [], 0
+    out.append(("]\n```", 2))
+    return out
+
+
 def _one_block(rng: random.Random, writer: _Writer, n: int, shape: str) -> list[str]:
     if shape == "table":
         out = tokenize("| Item | Value | Note |\n|---|---:|---|\n")

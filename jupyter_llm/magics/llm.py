@@ -12,7 +12,7 @@ from ..core.chat import send
 from ..core.messages import build_messages
 from ..core.notes import note
 from ..core.tools import resolve
-from ..display.formats import format_bundle
+from ..display.formats import JSON_HEAD, format_bundle
 from ..display.renderer import ReplyRenderer
 from .options import cell_prompt, parse_options, sampling, thinking
 
@@ -69,8 +69,9 @@ class LLMMagics(Magics):
         elif args.confirm or args.max_tool_rounds is not None:
             raise UsageError("--confirm and --max-tool-rounds need --tools NAMES (or --tools all).")
         parsed = args.format.lower() == "json"  # -o NAME gets the parsed object, and nothing if none
+        read = _ReadOnce()
         try:
-            reply = self._send(args, prompt, params)
+            reply = self._send(args, prompt, params, read)
         except errors.Interrupted as exc:
             self._keep(exc.reply, None if parsed else args.output)
             if exc.reply is not None and (exc.reply.content or exc.reply.reasoning):
@@ -81,7 +82,7 @@ class LLMMagics(Magics):
             raise
         self._keep(reply, args.output, parsed=parsed)
 
-    def _send(self, args, prompt: str, params: dict):
+    def _send(self, args, prompt: str, params: dict, read: _ReadOnce):
         """One ``%%llm`` request: alone or in a conversation, with images, shown in a format."""
         try:
             name = formats.check(args.format)
@@ -89,7 +90,8 @@ class LLMMagics(Magics):
         except errors.ConfigError as exc:
             raise UsageError(str(exc)) from exc
         renderer = ReplyRenderer() if name == "markdown" else ReplyRenderer(
-            answer=lambda content: format_bundle(name, content))
+            answer=lambda content: format_bundle(name, content, parse=read),
+            head=JSON_HEAD if name == "json" else None)
         renderer.start(model=args.model or "")
         options = dict(model=args.model, think=args.think, **params)
         if args.chat:
@@ -97,13 +99,13 @@ class LLMMagics(Magics):
             if args.system:
                 conversation.system = args.system
             return self._finish(conversation.ask(prompt, images=parts, renderer=renderer, display=True, **options),
-                                name)
+                                name, read)
         messages = build_messages(prompt, system=args.system, images=parts)
         return self._finish(shown(lambda on_event: send(messages, on_event=on_event, **options), renderer=renderer),
-                            name)
+                            name, read)
 
-    def _finish(self, reply, name: str):
-        _read(reply, name)
+    def _finish(self, reply, name: str, read: _ReadOnce):
+        _read(reply, name, read)
         if name == "code" and reply.parsed:
             _next_cell(self.shell, reply.parsed, reply.content)
         return reply
@@ -116,10 +118,33 @@ class LLMMagics(Magics):
             self.shell.user_ns[name] = reply.parsed if parsed else reply
 
 
-def _read(reply, name: str) -> None:
+class _ReadOnce:
+    """Parses a ``-f json`` answer once for both readers: its output, then ``-o NAME``.
+
+    A reply of tens of megabytes takes seconds to parse, and its objects several times
+    its size: a second parse would double both.
+    """
+
+    def __init__(self):
+        self._text: str | None = None
+        self._value = self._error = None
+
+    def __call__(self, text: str):
+        if text is not self._text:
+            self._text = text
+            try:
+                self._value, self._error = formats.parse_json(text), None
+            except errors.FormatError as exc:
+                self._value, self._error = None, exc
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+def _read(reply, name: str, read: _ReadOnce) -> None:
     if name == "json":
         try:
-            reply.parsed = formats.parse_json(reply.content)
+            reply.parsed = read(reply.content)
         except errors.FormatError as exc:
             exc.reply = reply
             raise

@@ -63,3 +63,12 @@ def test_a_log_that_cannot_be_written_is_one_note_and_later_calls_are_logged(llm
     monkeypatch.setenv("JUPYTER_LLM_DATA_DIR", str(tmp_path / "data"))
     jupyter_llm.ask("Name a sea.", model="qwen72b-awq", display=False)
     assert "Name a sea." in jupyter_llm.log(None).messages.iloc[0]
+
+
+def test_a_reply_of_megabytes_is_logged_by_its_first_million_characters(llm):
+    jupyter_llm.session.extra_headers = {"X-Emulator": "answer_tokens=400000; shape=json-records; chunk_tokens=256"}
+    reply = jupyter_llm.ask("Give me the sales data as JSON.", model="qwen72b-awq", display=False)
+    row = jupyter_llm.log(None).iloc[0]
+    assert len(reply.content) > 1.5 * call_log.TEXT_KEPT
+    assert row.content.startswith(reply.content[:call_log.TEXT_KEPT])
+    assert row.content.endswith(f"({len(reply.content) - call_log.TEXT_KEPT:,} more characters, not logged)")

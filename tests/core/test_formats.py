@@ -1,6 +1,8 @@
 """Reading replies as code, JSON, HTML and math, from the wrappings models put around them."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from jupyter_llm import errors
@@ -14,6 +16,10 @@ from jupyter_llm.core.formats import check, extract_code, html_source, is_python
     ('The answer is {"city": "Paris", "nested": {"x": 1}} as requested.', {"city": "Paris", "nested": {"x": 1}}),
     ("  42  ", 42),
     ('{"名字": "数据"}', {"名字": "数据"}),
+    ('~~~json\n  {"a": 1}  \n~~~\n', {"a": 1}),
+    ('```json\n{"a": 1}\n```\n\nAnd another:\n```json\n{"b": 2}\n```', {"a": 1}),
+    ('```python\nx = 1\n```\n```json\n[1]\n```', [1]),
+    ("[1, 2] is the list.", [1, 2]),
 ])
 def test_json_is_found_in_its_wrapping(text, value):
     assert parse_json(text) == value
@@ -46,3 +52,10 @@ def test_html_source_and_format_names():
     assert check(None) == "markdown" and check("JSON") == "json"
     with pytest.raises(errors.ConfigError, match="use one of markdown, text, code, json, html, math"):
         check("yaml")
+
+
+def test_a_reply_of_megabytes_is_read_whole():
+    records = [{"id": i, "item": "flour", "value": i / 4} for i in range(100_000)]
+    fenced = "```json\n" + json.dumps(records, indent=2) + "\n```"
+    assert parse_json(fenced) == records
+    assert parse_json(json.dumps(records)) == records

@@ -1,7 +1,9 @@
 """The outputs of each -f format: rich view plus a text/plain fallback, HTML sanitised."""
 from __future__ import annotations
 
-from jupyter_llm.display.formats import format_bundle
+import json
+
+from jupyter_llm.display.formats import JSON_SHOWN, format_bundle
 
 
 def test_every_format_has_a_plain_fallback():
@@ -35,3 +37,21 @@ def test_math_bundle_is_latex():
 
 def test_text_bundle_is_plain_only():
     assert format_bundle("text", "**not bold**") == {"text/plain": "**not bold**"}
+
+
+def test_a_json_reply_too_long_to_show_is_shown_by_its_head_and_what_it_holds():
+    records = [{"id": i, "item": "flour"} for i in range(20_000)]
+    content = "```json\n" + json.dumps(records, indent=2) + "\n```"
+    assert len(content) > JSON_SHOWN
+    bundle = format_bundle("json", content)
+    assert "application/json" not in bundle
+    assert sum(len(v) for v in bundle.values()) < 6_000
+    assert bundle["text/plain"].startswith('[\n  {\n    "id": 0,')
+    assert "a list of 20,000 items" in bundle["text/plain"] and "`_llm.parsed`" in bundle["text/markdown"]
+    assert bundle["text/markdown"].startswith("```json\n[\n")
+
+
+def test_a_json_answer_is_parsed_by_the_reader_given():
+    seen = []
+    bundle = format_bundle("json", '{"a": 1}', parse=lambda text: seen.append(text) or {"b": 2})
+    assert seen == ['{"a": 1}'] and bundle["application/json"] == {"b": 2}

@@ -469,3 +469,15 @@ def test_asked_for_json_html_or_code_the_model_writes_a_fenced_block(emulator, p
     text = client(emulator).chat.completions.create(
         model="qwen72b-awq", messages=[{"role": "user", "content": prompt}]).choices[0].message.content
     assert fence in text
+
+
+def test_json_records_is_one_fenced_array_of_whole_records_of_about_n_tokens(emulator):
+    events = sse(emulator, "qwen72b-int8", emulate="answer_tokens=5000; shape=json-records; chunk_tokens=64",
+                 stream_options={"include_usage": True})
+    text = joined(events, "content")
+    assert text.startswith("```json\n[\n") and text.endswith("\n]\n```")
+    records = json.loads(text[len("```json\n"):-len("```")])
+    assert [r["id"] for r in records] == list(range(1, len(records) + 1))
+    assert set(records[0]) == {"id", "item", "category", "value", "count", "active"}
+    assert 5000 <= events[-2]["usage"]["completion_tokens"] < 5050
+    assert 5000 / 100 <= len(deltas(events)) <= 5000 / 64 + 3, "whole records, grouped by chunk_tokens"

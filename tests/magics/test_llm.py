@@ -185,3 +185,21 @@ def test_the_key_never_reaches_the_front_end(k):
         k.run(f"jupyter_llm.session.extra_headers = {{'X-Emulator': 'fault={fault}'}}")
         result = k.run("%%llm -m qwen72b-awq\nhi")
         assert TEST_KEY not in result.text() and "JLLM-0123456789" not in result.text()
+
+
+def test_a_json_reply_of_megabytes_is_parsed_whole_and_shown_by_its_head(k):
+    k.run("import json, jupyter_llm\njupyter_llm.session.extra_headers = "
+          "{'X-Emulator': 'answer_tokens=500000; shape=json-records; chunk_tokens=256'}")
+    result = k.run("%%llm -m qwen72b-awq -f json -o data\nGive me the sales data as JSON.")
+    assert result.error is None, result.error
+    facts = json.loads(eval(value(k, "json.dumps([len(_llm.content.encode()), len(data), data[0]['id'], "
+                                      "data[-1]['id'], _llm.parsed is data])")))
+    reply_bytes, records, first, last, same = facts
+    assert reply_bytes > 1_900_000 and first == 1 and last == records and same, "every record, parsed once"
+    front_end = {"display_data", "update_display_data", "comm_open", "comm_msg", "comm_close"}
+    sent = sum(len(json.dumps(m["content"]).encode()) + sum(len(b) for b in m.get("buffers") or ())
+               for m in result.messages if m["msg_type"] in front_end)
+    assert sent < 250_000, f"{sent:,} bytes sent for a reply of {reply_bytes:,}"
+    shown = [o["data"] for o in outputs_of(result) if "text/markdown" in o["data"]]
+    assert not any("application/json" in o["data"] for o in outputs_of(result))
+    assert f"a list of {records:,} items" in shown[0]["text/markdown"]
