@@ -115,3 +115,13 @@ def test_a_replayed_batch_is_free(llm, emulator, tmp_path):
     with Cassette(tape, "replay"):
         again = jupyter_llm.map(rows, "Classify: {text}", model="qwen3-32b", think=False, cache=False, progress=False)
     assert again.tolist() == first.tolist() and budget.spent().requests == 0
+
+
+def test_reasoning_spends_the_budget_while_it_streams(llm, emulator):
+    llm.budget_tokens = 60
+    llm.extra_headers = {"X-Emulator": "reasoning_tokens=400; answer_tokens=10"}
+    with pytest.raises(errors.BudgetExceeded) as stopped:
+        ask("Think hard about it.", model="qwen3-32b", think=True, display=False)
+    kept = stopped.value.reply
+    assert len(kept.reasoning) > 40 and not kept.content, "stopped in the reasoning, before the answer"
+    assert 60 < budget.spent().tokens < 80
