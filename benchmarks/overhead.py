@@ -13,14 +13,23 @@ from ._cells import PROMPT
 from ._harness import FAKE_KEY, MODEL, Context, emulator_header, interleave, median
 from ._report import Row, seconds
 
-FULL = dict(repeats=21)
+FULL = dict(repeats=41)
 QUICK = dict(repeats=5)
 HEADERS = emulator_header(answer=800, reasoning=200, rate=0)
+
+
+def _quiet_log() -> None:
+    """Let the call log write the previous ask's row now: left to run on, its writer thread
+    lands on whichever call comes next in the round, always the same one."""
+    from jupyter_llm.core import call_log
+
+    call_log.flush()
 
 
 def _ours():
     import jupyter_llm
 
+    _quiet_log()
     start = time.perf_counter()
     reply = jupyter_llm.ask(PROMPT, display=False)
     total = time.perf_counter() - start
@@ -43,6 +52,7 @@ def _budgeted():
 def _baseline(client):
     def run():
         # What a notebook author writes: stream, keep the answer and the reasoning.
+        _quiet_log()
         start = time.perf_counter()
         first = None
         answer, reasoning = [], []
@@ -91,9 +101,11 @@ def rows(data: dict) -> list[Row]:
         ))
     if "budgeted" in data:
         budgeted, plain = median(data["budgeted"]["total"]), median(data["ours"]["total"])
+        # Each round runs both one after the other: their ratio leaves out the machine's drift.
+        ratio = median(b / p for b, p in zip(data["budgeted"]["total"], data["ours"]["total"]))
         out.append(Row(
-            f"`ask(display=False)` with `budget_tokens` set, total time (1,000-token reply, median of {n}; "
-            f"baseline: the same `ask()` with no budget)",
-            seconds(budgeted), seconds(plain), budgeted / plain, "≤ 1.05x", budgeted / plain <= 1.05,
+            f"`ask(display=False)` with `budget_tokens` set, total time (1,000-token reply, {n} interleaved "
+            f"rounds; ratio: median of the rounds' ratios; baseline: the same `ask()` with no budget)",
+            seconds(budgeted), seconds(plain), ratio, "≤ 1.05x", ratio <= 1.05,
         ))
     return out
