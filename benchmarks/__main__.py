@@ -70,9 +70,10 @@ METHOD = [
     "The 1-minute load average is read as each run ends.",
     "Call log and disk cache: in this process, interleaved on/off runs (`session.log` and `session.cache`: "
     "on = log + disk, off = no log + memory); the log's size is the SQLite file (with its full-text index) "
-    "divided by the calls in it. `ask()`: blocks of consecutive calls, on and off in turn; before each block "
-    "the log's writer finishes the previous block's rows (untimed), and the ratio is the median of the "
-    "neighbouring blocks' ratios; the CPU note counts every thread until the block's rows are written. "
+    "divided by the calls in it. `ask()`: pairs of blocks of consecutive calls, on-off then off-on in turn; "
+    "before each block the log's writer finishes the previous block's rows and 0.1 s passes (untimed), and "
+    "the ratio is the median of the pairs' ratios; the CPU note counts every thread until the block's rows "
+    "are written. "
     "Cached vectors: 100,000 random float32 vectors put in the cache (segments of 5,000), then read back by "
     "key into one fresh C-contiguous float32 matrix, against `np.load` of the same matrix into a fresh array "
     "(page cache warm for both, each side's first read dropped).",
