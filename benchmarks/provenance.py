@@ -98,20 +98,21 @@ def _vectors(n: int, dims: int, reads: int) -> dict:
     np.save(npy, matrix)
 
     def from_cache():
-        start = time.perf_counter()
+        cpu, start = _cpu(), time.perf_counter()
         block, hit = cache.get_vectors(keys, dims)
         assert block.shape == (n, dims) and hit.all()
-        return time.perf_counter() - start
+        return time.perf_counter() - start, _cpu() - cpu
 
     def from_npy():
-        start = time.perf_counter()
+        cpu, start = _cpu(), time.perf_counter()
         block = np.load(npy)
         assert block.shape == (n, dims)
-        return time.perf_counter() - start
+        return time.perf_counter() - start, _cpu() - cpu
 
     times = interleave({"cache": from_cache, "npy": from_npy}, reads)
     npy.unlink()
-    return {"cache": median(times["cache"]), "npy": median(times["npy"]), "n": n, "dims": dims, "runs": times}
+    return {"cache": median(w for w, _ in times["cache"]), "npy": median(w for w, _ in times["npy"]), "n": n,
+            "dims": dims, "runs": times}
 
 
 def collect(ctx: Context) -> dict:
@@ -164,6 +165,14 @@ def notes(data: dict) -> list[str]:
             f"`ask()` with the log on: this process's CPU time (every thread, until the block's rows are written) "
             f"{median(on for on, _ in cpus) / block * 1e3:.2f} ms a call vs {median(off for _, off in cpus) / block * 1e3:.2f} "
             f"ms with it off (median ratio of pairs {_paired(cpus):.3g}x); 1-min load {data['load']:.1f} at the end.",
-            f"Cached vectors: the read is one `readinto` per run of rows into a page-aligned matrix; runs (ms) "
-            f"cache {', '.join(f'{t * 1e3:.0f}' for t in data['vectors']['runs']['cache'])}, "
-            f".npy {', '.join(f'{t * 1e3:.0f}' for t in data['vectors']['runs']['npy'])}."]
+            f"Cached vectors: the read is one `readinto` per run of rows into a page-aligned matrix; runs, wall / "
+            f"CPU (ms): cache {_runs(data['vectors']['runs']['cache'])}; .npy {_runs(data['vectors']['runs']['npy'])}; "
+            f"median CPU ratio {_cpu_ratio(data['vectors']['runs']):.3g}x."]
+
+
+def _runs(runs: list[tuple[float, float]]) -> str:
+    return ", ".join(f"{wall * 1e3:.0f}/{cpu * 1e3:.0f}" for wall, cpu in runs)
+
+
+def _cpu_ratio(runs: dict) -> float:
+    return median(c for _, c in runs["cache"]) / median(c for _, c in runs["npy"])
