@@ -89,11 +89,15 @@ def _vectors(n: int, dims: int, reads: int) -> dict:
 
     from jupyter_llm.data import cache
 
+    # The on/off runs before this one leave the session on either setting: "off" keeps vectors
+    # in memory, which is not the disk store this row measures.
+    _switch(True)
     rng = np.random.default_rng(0)
     matrix = rng.standard_normal((n, dims), dtype=np.float32)
     keys = [hashlib.sha256(f"text {i}".encode()).digest() for i in range(n)]
     for start in range(0, n, 5000):
         cache.put_vectors(keys[start:start + 5000], matrix[start:start + 5000])
+    assert cache.stats()["disk_vectors"] >= n, "the vectors went to the disk store"
     npy = Path(tempfile.mkdtemp()) / "vectors.npy"
     np.save(npy, matrix)
 
