@@ -176,10 +176,17 @@ class _Meter:
             self.counted = usage["total_tokens"]
             return
         tokens = 0
+        # Inline, not in helpers: this runs for every chunk, and a call costs more than the count.
         for choice in chunk.get("choices") or ():
             delta = choice.get("delta")
-            if delta:
-                tokens += _delta_tokens(delta)
+            if not delta:
+                continue
+            for key, value in delta.items():
+                if key in _TEXT:
+                    if value.__class__ is str and value:
+                        tokens += (len(value) + 3) // 4 if value.isascii() else estimate_tokens(value)
+                elif key == "tool_calls" and value:
+                    tokens += _arguments_tokens(value)
         if tokens:
             self.pending += tokens
             if self.pending >= _PUBLISH or _spent.tokens + self.pending > self.budget:
@@ -223,22 +230,11 @@ def _estimate(request: Request) -> int:
     return estimate_tokens(str(body.get("query", ""))) + sum(estimate_tokens(str(d)) for d in documents)
 
 
-def _text_tokens(value) -> int:
-    if value.__class__ is not str or not value:
-        return 0
-    # The ASCII case of estimate_tokens, inline: this runs for nearly every chunk.
-    return (len(value) + 3) // 4 if value.isascii() else estimate_tokens(value)
-
-
-def _delta_tokens(delta: dict) -> int:
-    """The estimated tokens of one delta: text, reasoning and tool-call arguments."""
+def _arguments_tokens(calls: list) -> int:
+    """The estimated tokens of the arguments in a delta's tool calls."""
     tokens = 0
-    for key, value in delta.items():
-        if key in _TEXT:
-            tokens += _text_tokens(value)
-        elif key == "tool_calls" and value:
-            for call in value:
-                arguments = (call.get("function") or {}).get("arguments")
-                if isinstance(arguments, str) and arguments:
-                    tokens += estimate_tokens(arguments)
+    for call in calls:
+        arguments = (call.get("function") or {}).get("arguments")
+        if isinstance(arguments, str) and arguments:
+            tokens += estimate_tokens(arguments)
     return tokens
