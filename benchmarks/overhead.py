@@ -30,12 +30,12 @@ def _ours():
     import jupyter_llm
 
     _quiet_log()
-    start = time.perf_counter()
+    cpu, start = time.thread_time(), time.perf_counter()
     reply = jupyter_llm.ask(PROMPT, display=False)
     total = time.perf_counter() - start
     # reply.ttft counts from inside chat(); shift it to our start so both sides time the
     # same span (it can only come out late, by the few µs between finish() and return).
-    return total - (reply.elapsed - reply.ttft), total
+    return total - (reply.elapsed - reply.ttft), total, time.thread_time() - cpu
 
 
 def _budgeted():
@@ -87,7 +87,8 @@ def collect(ctx: Context) -> dict:
     client = openai.OpenAI(base_url=ctx.emulator.url, api_key=FAKE_KEY, max_retries=0, default_headers=HEADERS)
     repeats = (QUICK if ctx.quick else FULL)["repeats"]
     results = interleave({"ours": _ours, "baseline": _baseline(client), "budgeted": _budgeted}, repeats, warmup=2)
-    return {name: {"ttft": [r[0] for r in runs], "total": [r[1] for r in runs]} for name, runs in results.items()}
+    return {name: {"ttft": [r[0] for r in runs], "total": [r[1] for r in runs],
+                   "cpu": [r[2] for r in runs if len(r) > 2]} for name, runs in results.items()}
 
 
 def rows(data: dict) -> list[Row]:
@@ -109,3 +110,12 @@ def rows(data: dict) -> list[Row]:
             seconds(budgeted), seconds(plain), ratio, "≤ 1.05x", ratio <= 1.05,
         ))
     return out
+
+
+def notes(data: dict) -> list[str]:
+    if not data.get("budgeted", {}).get("cpu"):
+        return []
+    budgeted, plain = data["budgeted"]["cpu"], data["ours"]["cpu"]
+    return [f"`ask()` with a token budget: the calling thread's CPU time {median(budgeted) * 1e3:.1f} ms a call vs "
+            f"{median(plain) * 1e3:.1f} ms without (median ratio of rounds "
+            f"{median(b / p for b, p in zip(budgeted, plain)):.3g}x): wall time on a busy machine is mostly waiting."]
