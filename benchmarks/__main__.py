@@ -74,7 +74,9 @@ METHOD = [
     "Kernel CPU: utime+stime of the kernel process (all threads) from /proc around the cell, divided by the "
     "completion tokens the emulator reported; baseline: the raw SDK loop that only accumulates the text.",
     "Client overhead: same process, interleaved; ask()'s time to first token is measured from the call "
-    "(its Reply's ttft shifted to the caller's clock).",
+    "(its Reply's ttft shifted to the caller's clock). Before each timed call the call log's writer is let "
+    "finish the previous row (untimed), so its work never lands on whichever call comes next. The budget "
+    "row's ratio is the median of each round's budgeted / unbudgeted ratio.",
     "Embeddings: each side runs once in a fresh `python` process against the emulator (100,000 texts, "
     "1,024 dims, batches of 64); peak memory is `ru_maxrss` at the end minus `ru_maxrss` after the imports "
     "and the texts, compared with n x d x 4 bytes. The vectors column is a pandas extension array over one "
@@ -100,8 +102,13 @@ METHOD = [
     "alternate after one warm-up each, and the threads each side starts are counted while it streams.",
     "Call log and disk cache: in this process, interleaved on/off runs (`session.log` and `session.cache`: "
     "on = log + disk, off = no log + memory); the log's size is the SQLite file (with its full-text index) "
-    "divided by the calls in it. Cached vectors: 100,000 random float32 vectors put in the cache, then read "
-    "back by key and stacked into one matrix, against `np.load` of the same matrix (page cache warm for both).",
+    "divided by the calls in it. `ask()`: pairs of blocks of consecutive calls, on-off then off-on in turn; "
+    "before each block the log's writer finishes the previous block's rows and 0.1 s passes (untimed), and "
+    "the ratio is the median of the pairs' ratios; the CPU note counts every thread until the block's rows "
+    "are written. "
+    "Cached vectors: 100,000 random float32 vectors put in the cache (segments of 5,000), then read back by "
+    "key into one fresh C-contiguous float32 matrix, against `np.load` of the same matrix into a fresh array "
+    "(page cache warm for both, each side's first read dropped).",
 ]
 
 

@@ -27,6 +27,10 @@ from .transport import Request, Transport
 
 #: Requests that spend the budget: the ones a model answers.
 COUNTED = ("chat", "embeddings", "rerank")
+#: Where a streamed reply's text is.
+_TEXT = frozenset(("content", "reasoning", "reasoning_content"))
+#: Tokens a reply counts on its own before it adds them to the session's count.
+_PUBLISH = 64
 
 
 @dataclass
@@ -136,6 +140,7 @@ class BudgetTransport(Transport):
                 meter.see(chunk)
                 yield chunk
         finally:
+            meter.publish()
             chunks.close()
 
     async def _metered_async(self, chunks, meter: _Meter):
@@ -144,29 +149,62 @@ class BudgetTransport(Transport):
                 meter.see(chunk)
                 yield chunk
         finally:
+            meter.publish()
             await chunks.aclose()
 
 
 class _Meter:
     """The token count of one admitted request, its estimate already spent: a streamed reply
-    chunk by chunk (stopped where it crosses the budget), any other answer by its usage."""
+    chunk by chunk (stopped where it crosses the budget), any other answer by its usage.
+
+    A reply streams a thousand chunks or more, so :meth:`see` takes no lock: it keeps this
+    reply's count and hands it to the shared one every ``_PUBLISH`` tokens and at the end.
+    The crossing is exact for one reply; replies streaming at once see each other's tokens
+    up to ``_PUBLISH`` late.
+    """
 
     def __init__(self, request: Request, estimate: int, budget: int, session):
         self.request, self.counted, self.budget, self.session = request, estimate, budget, session
+        self.pending = 0  # counted here, not yet added to the shared count
 
     def see(self, chunk: dict) -> None:
         usage = chunk.get("usage")
         if isinstance(usage, dict) and isinstance(usage.get("total_tokens"), int):
             # The server's own count replaces the estimate made while the reply streamed.
+            self.publish()
             _add(usage["total_tokens"] - self.counted)
             self.counted = usage["total_tokens"]
             return
-        tokens = _chunk_tokens(chunk)
-        self.counted += tokens
-        if _add(tokens) > self.budget:
+        tokens = 0
+        # Inline, not in helpers: this runs for every chunk, and a call costs more than the count.
+        for choice in chunk.get("choices") or ():
+            delta = choice.get("delta")
+            if not delta:
+                continue
+            for key, value in delta.items():
+                if key in _TEXT:
+                    if value.__class__ is str and value:
+                        tokens += (len(value) + 3) // 4 if value.isascii() else estimate_tokens(value)
+                elif key == "tool_calls" and value:
+                    tokens += _arguments_tokens(value)
+        if tokens:
+            self.pending += tokens
+            if self.pending >= _PUBLISH or _spent.tokens + self.pending > self.budget:
+                self._check()
+
+    def _check(self) -> None:
+        self.publish()
+        if _spent.tokens > self.budget:
             raise errors.BudgetExceeded(
                 f"The reply from {self.request.model} was stopped at the session's budget of {self.budget:,} "
                 f"tokens. The text that arrived is kept (.reply). {_more(self.session, 'budget_tokens')}")
+
+    def publish(self) -> None:
+        """Add what this reply counted since the last time to the session's count."""
+        if self.pending:
+            self.counted += self.pending
+            _add(self.pending)
+            self.pending = 0
 
     def settle(self, answer):
         usage = answer.get("usage") if isinstance(answer, dict) else None
@@ -192,16 +230,11 @@ def _estimate(request: Request) -> int:
     return estimate_tokens(str(body.get("query", ""))) + sum(estimate_tokens(str(d)) for d in documents)
 
 
-def _chunk_tokens(chunk: dict) -> int:
+def _arguments_tokens(calls: list) -> int:
+    """The estimated tokens of the arguments in a delta's tool calls."""
     tokens = 0
-    for choice in chunk.get("choices") or ():
-        delta = choice.get("delta") or {}
-        for key in ("content", "reasoning", "reasoning_content"):
-            text = delta.get(key)
-            if isinstance(text, str) and text:
-                tokens += estimate_tokens(text)
-        for call in delta.get("tool_calls") or ():
-            arguments = (call.get("function") or {}).get("arguments")
-            if isinstance(arguments, str) and arguments:
-                tokens += estimate_tokens(arguments)
+    for call in calls:
+        arguments = (call.get("function") or {}).get("arguments")
+        if isinstance(arguments, str) and arguments:
+            tokens += estimate_tokens(arguments)
     return tokens

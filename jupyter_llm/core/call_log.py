@@ -70,6 +70,7 @@ COLUMNS = ("id", "time", "kind", "model", "notebook", "cell_id", "execution_coun
            "tool_calls", "content", "reasoning", "finish_reason", "prompt_tokens", "completion_tokens",
            "reasoning_tokens", "ttft", "duration", "error_class", "error_message", "source", "conversation", "batch")
 _CONTENT = ("messages", "tool_calls", "content", "reasoning", "error_message")
+_JSON = ("params", "messages", "tools", "tool_calls")
 _FLUSH_SECONDS = 0.05
 #: Characters of a reply's text and reasoning kept in its row. The log finds and explains
 #: calls; a whole reply of tens of megabytes (a big -f json answer) would grow the file and
@@ -101,20 +102,42 @@ def where() -> dict:
 
 
 def record(entry: dict, *, content: bool = True) -> None:
-    """Queue one call's row (``entry`` holds the COLUMNS that are known); written shortly after."""
+    """Queue one call's row (``entry`` holds the COLUMNS that are known); written shortly after.
+
+    Only what cannot wait is done here, on the call's own time: the clock, the data dir, and
+    copies of the lists the caller may go on changing. The row is built and its JSON encoded
+    by the writer thread.
+    """
+    entry["time"] = entry.get("time") or time.time()
+    for name in _JSON:
+        value = entry.get(name)
+        if value.__class__ is list:
+            entry[name] = list(value)
+        elif value.__class__ is dict:
+            entry[name] = dict(value)
+    # The row belongs to the data dir of its call, even if the dir changes before it is written.
+    _writer().put((store.data_dir(), entry, content))
+
+
+def _row(entry: dict, content: bool) -> dict:
+    """The columns of a queued entry, as SQLite stores them."""
     row = {name: entry.get(name) for name in COLUMNS}
-    row["time"] = row["time"] or datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-    for name in ("params", "messages", "tools", "tool_calls"):
-        if row[name] is not None and not isinstance(row[name], str):
-            row[name] = json.dumps(row[name], ensure_ascii=False, default=str)
+    if not isinstance(row["time"], str):
+        row["time"] = datetime.fromtimestamp(row["time"], timezone.utc).isoformat(timespec="milliseconds")
     for name in ("content", "reasoning"):
         text = row[name]
         if isinstance(text, str) and len(text) > TEXT_KEPT:
             row[name] = f"{text[:TEXT_KEPT]}\n… ({len(text) - TEXT_KEPT:,} more characters, not logged)"
     if not content:
         row.update(dict.fromkeys(_CONTENT))
-    # The row belongs to the data dir of its call, even if the dir changes before it is written.
-    _writer().put((store.data_dir(), row))
+    row["prompt_text"] = _prompt_text(row["messages"])
+    for name in _JSON:
+        if row[name] is not None and not isinstance(row[name], str):
+            try:
+                row[name] = json.dumps(row[name], ensure_ascii=False, default=str)
+            except (TypeError, ValueError):  # a cycle or odd keys: this thread must not die of it
+                row[name] = json.dumps(str(row[name]), ensure_ascii=False)
+    return row
 
 
 def flush() -> None:
@@ -207,9 +230,9 @@ class _Writer:
                 except queue.Empty:
                     break
             try:
-                for where in dict.fromkeys(w for w, _ in rows):
+                for where in dict.fromkeys(w for w, _, _ in rows):
                     try:
-                        _write(where, [row for w, row in rows if w == where])
+                        _write(where, [_row(entry, content) for w, entry, content in rows if w == where])
                     except (OSError, sqlite3.Error) as exc:
                         # The calls themselves succeeded: say so once per folder and keep the writer alive.
                         if where not in self._warned:
@@ -233,7 +256,7 @@ def _write(where, rows: list[dict]) -> None:
                                             [row[name] for name in COLUMNS])
                 if cursor.rowcount and (row["messages"] or row["content"]):
                     connection.execute("INSERT INTO calls_text (rowid, prompt, reply) VALUES (?, ?, ?)",
-                                       (cursor.lastrowid, _prompt_text(row["messages"]),
+                                       (cursor.lastrowid, row["prompt_text"],
                                         "\n".join(filter(None, (row["content"], row["reasoning"])))))
             connection.execute("COMMIT")
         except BaseException:
@@ -241,15 +264,17 @@ def _write(where, rows: list[dict]) -> None:
             raise
 
 
-def _prompt_text(messages: str | None) -> str:
+def _prompt_text(messages) -> str:
+    """The text of the messages sent, for the full-text index."""
     if not messages:
         return ""
-    try:
-        value = json.loads(messages)
-    except json.JSONDecodeError:
-        return messages
+    if isinstance(messages, str):
+        try:
+            messages = json.loads(messages)
+        except json.JSONDecodeError:
+            return messages
     texts = []
-    for message in value if isinstance(value, list) else [value]:
+    for message in messages if isinstance(messages, list) else [messages]:
         content = message.get("content") if isinstance(message, dict) else message
         if isinstance(content, str):
             texts.append(content)

@@ -16,12 +16,14 @@ import platformdirs
 
 #: Seconds a writer waits for another kernel's transaction before giving up.
 BUSY_SECONDS = 30.0
+#: The environment variable that moves the data dir.
+DATA_DIR_VARIABLE = "JUPYTER_LLM_DATA_DIR"
 _dirs: dict[str | None, Path] = {}
 
 
 def data_dir() -> Path:
     """Where the log and the caches live: ``$JUPYTER_LLM_DATA_DIR`` or the user data dir."""
-    override = os.environ.get("JUPYTER_LLM_DATA_DIR")
+    override = os.environ.get(DATA_DIR_VARIABLE)
     # Asked once per logged call: a batch's rows would each rebuild the same path.
     found = _dirs.get(override)
     if found is None:

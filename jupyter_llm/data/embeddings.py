@@ -160,8 +160,13 @@ def embed(
         # The first answer tells the width of the block; the rest then decode straight into it.
         leftover = event_loop.submit(fetch(batches[0])).result()
         dim = leftover[0].shape[0] if leftover else 0
-    block = np.full((n, dim or 0), np.nan, dtype=np.float32)
-    if cached is not None:
+    if cached is not None and not todo and len(texts) == n:
+        # Every input distinct, present and cached, so the cache's fresh matrix is the block:
+        # no second copy of what may be hundreds of megabytes.
+        block = cached
+    else:
+        block = np.full((n, dim or 0), np.nan, dtype=np.float32)
+    if cached is not None and block is not cached:
         if cached.shape[1] != block.shape[1]:
             raise errors.GatewayError(f"{model} returned vectors of {block.shape[1]} dimensions; the cache holds "
                                       f"{cached.shape[1]}. Clear it with %llm_cache --clear.")

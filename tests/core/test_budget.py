@@ -35,13 +35,17 @@ def test_tokens_are_the_servers_count_and_a_prompt_that_would_go_over_is_not_sen
     assert posts(emulator) == 1
 
 
-def test_a_reply_that_crosses_the_budget_is_stopped_and_its_text_kept(llm, emulator):
+@pytest.mark.parametrize("streamed", ["content", "reasoning"])
+def test_a_reply_that_crosses_the_budget_is_stopped_and_its_text_kept(llm, emulator, streamed):
     llm.budget_tokens = 60
-    llm.extra_headers = {"X-Emulator": "answer_tokens=400"}
+    llm.extra_headers = {"X-Emulator": "reasoning_tokens=400; answer_tokens=10" if streamed == "reasoning"
+                         else "answer_tokens=400"}
     with pytest.raises(errors.BudgetExceeded) as stopped:
-        ask("Write a long essay.", model="qwen3-32b", think=False, display=False)
+        ask("Write a long essay.", model="qwen3-32b", think=streamed == "reasoning", display=False)
     kept = stopped.value.reply
-    assert kept is not None and len(kept.content) > 40 and kept.finish_reason is None
+    assert kept is not None and len(getattr(kept, streamed)) > 40 and kept.finish_reason is None
+    if streamed == "reasoning":
+        assert not kept.content, "stopped in the reasoning, before the answer"
     assert "stopped at the session's budget of 60 tokens" in str(stopped.value)
     assert 60 < budget.spent().tokens < 80  # stopped at the crossing, not at the end of 400 tokens
     assert budget.left(llm) == ["budget: 0 of 60 tokens left"]

@@ -1,6 +1,7 @@
 """The call log's file and queries: owner-only, filters, full-text search that reads words as words."""
 from __future__ import annotations
 
+import json
 import stat
 from datetime import timedelta
 
@@ -41,6 +42,18 @@ def test_a_tool_loop_logs_each_round_and_the_reply_links_to_the_last(llm):
     rows = jupyter_llm.log(None)
     assert len(rows) == 2 and rows.index[0] == reply.log_id
     assert '"name": "add"' in rows.tool_calls.iloc[1] and rows.tools.iloc[0] == '["add"]'
+
+
+def test_each_round_logs_the_messages_it_sent_not_those_added_after(llm):
+    @jupyter_llm.tool
+    def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    jupyter_llm.ask("What is 2 + 3?", model="qwen3-32b", think=False, tools=[add], display=False)
+    second, first = (json.loads(m) for m in jupyter_llm.log(None).messages)
+    assert [m["role"] for m in first] == ["user"]
+    assert [m["role"] for m in second] == ["user", "assistant", "tool"]
 
 
 def test_a_call_is_logged_where_the_data_dir_was_when_it_was_made(llm, monkeypatch, tmp_path):

@@ -130,6 +130,16 @@ def test_rerunning_a_cell_embeds_nothing_again(llm, emulator):
     assert len(embedding_requests(emulator)) == count + 3
 
 
+def test_a_cached_rerun_gives_every_vector_back_whatever_the_inputs_shape(llm, emulator):
+    first = vectors(embed(TEXTS))
+    count = len(embedding_requests(emulator))
+    again = vectors(embed(TEXTS))
+    assert np.array_equal(again, first) and again.flags.c_contiguous
+    mixed = vectors(embed([TEXTS[2], None, TEXTS[0], TEXTS[2]]))  # a repeat and a gap around cached texts
+    assert np.array_equal(mixed[[0, 2, 3]], first[[2, 0, 2]]) and np.isnan(mixed[1]).all()
+    assert len(embedding_requests(emulator)) == count, "nothing is sent again"
+
+
 def test_instruction_goes_on_queries_only(llm, emulator):
     task = "Given a question, retrieve passages that answer it"
     docs = embed(TEXTS)
