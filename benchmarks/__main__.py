@@ -106,7 +106,8 @@ METHOD = [
     "before each block the log's writer finishes the previous block's rows and 0.1 s passes (untimed), and "
     "the ratio is the median of the pairs' ratios; the CPU note counts every thread until the block's rows "
     "are written. "
-    "Cached vectors: 100,000 random float32 vectors put in the cache (segments of 5,000), then read back by "
+    "Cached vectors: 100,000 random float32 vectors put in the cache as `embed()` keeps them (a segment per "
+    "request of 64 as it arrives, joined into one when the call ends), then read back by "
     "key into one fresh C-contiguous float32 matrix, against `np.load` of the same matrix into a fresh array "
     "(page cache warm for both, each side's first read dropped).",
 ]

@@ -95,8 +95,9 @@ def _vectors(n: int, dims: int, reads: int) -> dict:
     rng = np.random.default_rng(0)
     matrix = rng.standard_normal((n, dims), dtype=np.float32)
     keys = [hashlib.sha256(f"text {i}".encode()).digest() for i in range(n)]
-    for start in range(0, n, 5000):
-        cache.put_vectors(keys[start:start + 5000], matrix[start:start + 5000])
+    # As embed() keeps them: a segment per request of 64 texts as it arrives, joined when it ends.
+    names = [cache.put_vectors(keys[start:start + 64], matrix[start:start + 64]) for start in range(0, n, 64)]
+    cache.join_vectors(names, keys, matrix)
     assert cache.stats()["disk_vectors"] >= n, "the vectors went to the disk store"
     npy = Path(tempfile.mkdtemp()) / "vectors.npy"
     np.save(npy, matrix)

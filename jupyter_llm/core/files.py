@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 
 
-def write_bytes_atomic(path, data: bytes, *, mode: int | None = None) -> Path:
+def write_bytes_atomic(path, data: bytes | memoryview, *, mode: int | None = None) -> Path:
     """Like :func:`write_atomic`, for bytes; ``mode`` sets the new file's permissions."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")

@@ -72,16 +72,23 @@ def get_vectors(keys: list[bytes], dims: int | None = None) -> tuple[np.ndarray 
     return matrix, hit
 
 
-def put_vectors(keys: list[bytes], vectors: np.ndarray) -> None:
-    """Keep ``vectors`` (one float32 row per key)."""
+def put_vectors(keys: list[bytes], vectors: np.ndarray) -> str | None:
+    """Keep ``vectors`` (one float32 row per key); on disk, returns the segment's name."""
     where = mode()
     if where == "off" or not keys:
-        return
+        return None
     if where == "memory":
         _memory_vectors.update(zip(keys, np.array(vectors, dtype=np.float32, copy=True)))
-        return
+        return None
     _announce()
-    vector_store.put(_vectors_dir(), keys, vectors)
+    return vector_store.put(_vectors_dir(), keys, vectors)
+
+
+def join_vectors(names: list[str], keys: list[bytes], vectors: np.ndarray) -> None:
+    """Keep ``vectors`` as one segment in place of the segments ``names``, which held them
+    (see :func:`vector_store.replace`)."""
+    if len(names) > 1 and mode() == "disk":
+        vector_store.replace(_vectors_dir(), names, keys, vectors)
 
 
 def _vectors_dir():

@@ -256,3 +256,19 @@ def test_parquet_round_trip_keeps_float32(llm, tmp_path):
 def test_default_model_comes_from_the_catalogue(llm, emulator):
     embed(["x"])
     assert embedding_requests(emulator)[-1]["model"] == MODEL
+
+
+def test_an_embed_of_many_requests_leaves_one_segment_in_the_order_of_its_texts(llm, emulator):
+    from jupyter_llm.core import store
+    from jupyter_llm.data import cache
+
+    llm.cache = "disk"
+    texts = [f"text number {i}" for i in range(200)]
+    first = vectors(embed(texts, batch_size=16, concurrency=4))
+    assert len(embedding_requests(emulator)) == 13
+    segments = sorted((store.data_dir() / "vectors").glob("seg-*.keys"))
+    assert len(segments) == 1, "the 13 requests' segments were joined into one"
+    count = len(embedding_requests(emulator))
+    again = vectors(embed(texts))
+    assert np.array_equal(again, first) and len(embedding_requests(emulator)) == count
+    assert cache.stats()["disk_vectors"] == 200
