@@ -13,7 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import _report, batch, browser, embeddings, growing, kernel_cpu, load_time, overhead, provenance, replay, streaming
+from . import (_report, batch, browser, embeddings, growing, kernel_cpu, load_time, overhead, provenance, replay,
+               streaming)
 from ._harness import Context
 
 HERE = Path(__file__).resolve().parent
@@ -134,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Machine: {_report.machine(data['load'][1]['jupyter_ai'] if 'load' in data else None)}.",
     ])
     text = _report.markdown(rows, header=header, sections=[
-        ("Notes from this run", [note for key in NOTE_ORDER if key in data for note in data[key][0].notes(data[key][1])]),
+        ("Notes from this run",
+         [note for key in NOTE_ORDER if key in data for note in data[key][0].notes(data[key][1])]),
         ("How it is measured", METHOD + (["![streaming](streaming.png)"] if "streaming" in data else [])),
     ])
     (out / "RESULTS.md").write_text(text, encoding="utf-8")
