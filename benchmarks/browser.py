@@ -281,20 +281,20 @@ def rows(data: dict) -> list[Row]:
     mine, theirs = median([r.to_final for r in ours]), median([r.to_final for r in once])
     out.append(Row(
         f"Browser, JupyterLab: last token to final DOM, median of {n} ({where}; load {load:.1f})",
-        seconds(mine), f"{seconds(theirs)} (displayed once)", mine / theirs if theirs > 0 else None,
+        seconds(mine), f"{seconds(theirs)} (displayed once)", mine / theirs if theirs > 0 and mine > 0 else None,
         "≤ 0.5 s", mine <= 0.5))
     mine = median([r.to_final - r.to_settled for r in ours])
     theirs = median([r.to_final - r.to_settled for r in once])
     out.append(Row(
         f"Browser, JupyterLab: of that, the front end's part: live view gone (baseline: first final output) to final "
         f"DOM, median of {n} ({where}; load {load:.1f})",
-        seconds(mine), f"{seconds(theirs)} (displayed once)", mine / theirs if theirs > 0 else None, "–", None))
+        seconds(mine), f"{seconds(theirs)} (displayed once)", mine / theirs if theirs > 0 and mine > 0 else None, "–", None))
     mine, theirs = max(r.longest for r in ours), max(r.longest for r in once)
     counts = ", ".join(str(r.count) for r in ours)
     out.append(Row(
         f"Browser, JupyterLab: longest main-thread task (wall time) from the first token to 1 s after the final DOM, "
         f"worst of {n}; long tasks (> 50 ms) per run: {counts} ({where}; load {load:.1f})",
-        seconds(mine), f"{seconds(theirs)} (displayed once)", mine / theirs if theirs > 0 else None,
+        seconds(mine), f"{seconds(theirs)} (displayed once)", mine / theirs if theirs > 0 and mine > 0 else None,
         "none over 100 ms", mine <= 0.1))
     traced = {approach: runs[f"{approach}_traced"][0] for approach in ("ours", "once")}
     mine, theirs = (max(traced[a].cpu, default=0) for a in ("ours", "once"))
@@ -305,7 +305,7 @@ def rows(data: dict) -> list[Row]:
         f"({where}; load {median([r.load for r in traced.values()]):.1f})",
         "not in the trace" if "ours" in lost else seconds(mine),
         f"{'not in the trace' if 'once' in lost else seconds(theirs)} (displayed once)",
-        mine / theirs if theirs > 0 and not lost else None, "none over 100 ms",
+        mine / theirs if theirs > 0 and mine > 0 and not lost else None, "none over 100 ms",
         None if "ours" in lost else mine <= 0.1))
     held = sum(r.whole for r in ours)
     out.append(Row(f"Browser, JupyterLab: final DOM holds the whole answer ({where})", f"{held}/{n} runs",
