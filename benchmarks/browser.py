@@ -288,7 +288,8 @@ def rows(data: dict) -> list[Row]:
     out.append(Row(
         f"Browser, JupyterLab: of that, the front end's part: live view gone (baseline: first final output) to final "
         f"DOM, median of {n} ({where}; load {load:.1f})",
-        seconds(mine), f"{seconds(theirs)} (displayed once)", mine / theirs if theirs > 0 and mine > 0 else None, "–", None))
+        seconds(mine), f"{seconds(theirs)} (displayed once)", mine / theirs if theirs > 0 and mine > 0 else None,
+        "–", None))
     mine, theirs = max(r.longest for r in ours), max(r.longest for r in once)
     counts = ", ".join(str(r.count) for r in ours)
     out.append(Row(
