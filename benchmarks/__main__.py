@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import (_report, batch, compare, embeddings, growing, kernel_cpu, load_time, overhead, provenance, replay,
+from . import (_report, batch, browser, compare, embeddings, growing, kernel_cpu, load_time, overhead, provenance, replay,
                streaming)
 from ._harness import Context
 
@@ -23,12 +23,13 @@ HERE = Path(__file__).resolve().parent
 STEPS = [
     ("load time", load_time), ("client overhead", overhead),
     ("streaming display and kernel CPU (real kernels)", streaming),
+    ("streaming in JupyterLab and Notebook 7 (headless Chromium)", browser),
     ("one growing block: a long table, a long JSON line", growing), ("embeddings and similar()", embeddings),
     ("replaying a notebook from its cassette", replay), ("map() batches", batch),
     ("the compare panel: four models on the batch loop", compare), ("the call log and the disk cache", provenance),
 ]
 # In the order the table shows them.
-TABLE = [load_time, streaming, growing, overhead, kernel_cpu, embeddings, replay, batch, compare, provenance]
+TABLE = [load_time, streaming, browser, growing, overhead, kernel_cpu, embeddings, replay, batch, compare, provenance]
 
 METHOD = [
     "Every number above comes from this run; the emulator (`python -m jupyter_llm.emulator --port 0`, "
@@ -100,6 +101,7 @@ METHOD = [
     "Ours: the panel's path, a coroutine per model on the batch loop; baseline: a thread per model on the sync "
     "chat path, as the panel ran before. CPU is `getrusage(RUSAGE_SELF)` around each compare, the sides "
     "alternate after one warm-up each, and the threads each side starts are counted while it streams.",
+    browser.METHOD,
     "Call log and disk cache: in this process, interleaved on/off runs (`session.log` and `session.cache`: "
     "on = log + disk, off = no log + memory); the log's size is the SQLite file (with its full-text index) "
     "divided by the calls in it. `ask()`: pairs of blocks of consecutive calls, on-off then off-on in turn; "

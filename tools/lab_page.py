@@ -6,6 +6,7 @@ its prompts. Lab may keep other documents in hidden tabs.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -71,6 +72,16 @@ def kernel_state(page, state: str, timeout: float = 60_000) -> None:
     page.wait_for_function(f"(state) => ({KERNEL_STATE})() === state", arg=state, timeout=timeout)
 
 
+def words(text: str) -> list[str]:
+    """The words of a text as shown, in order: what a check that nothing was lost compares."""
+    return re.findall(r"\w+", text)
+
+
+def shown_words(markdown: str) -> list[str]:
+    """The words that Markdown's rendering holds as text: not an ordered list's numbers (CSS
+    draws them), nor a code fence's language."""
+    text = re.sub(r"(?m)^(\s*)\d+[.)](?=\s)", r"\1", markdown)
+    return words(re.sub(r"(?m)^(\s*)(`{3,}|~{3,})[^`\n]*$", r"\1", text))
 
 
 def cells(page):

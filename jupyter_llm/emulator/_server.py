@@ -187,6 +187,9 @@ class _Handler(BaseHTTPRequestHandler):
         send = self.wfile.write
         write = (lambda data: send(b"%X\r\n%b\r\n" % (len(data), data))) if chunked else send
         start, tokens = time.monotonic(), 0
+        # Wall-clock times a browser can compare with its own Date.now(): when the first and
+        # the last token left for the client (the request log shows them).
+        first = last = None
         for data, count in _wire.stream(reply, fault, self._echo(reply.settings)):
             if data is _wire.ABORT:
                 self.close_connection = True
@@ -199,6 +202,10 @@ class _Handler(BaseHTTPRequestHandler):
                     self.close_connection = True
                     return
             write(data)
+            if count:
+                last = time.time()
+                first = first or last
+        self._entry["tokens_written"] = {"first": first, "last": last}
         if chunked:
             send(b"0\r\n\r\n")
 
@@ -227,6 +234,7 @@ class _Handler(BaseHTTPRequestHandler):
                              if k.lower() not in _SECRET_HEADERS}}
         with state.lock:
             state.log.append(entry)
+        self._entry = entry
         shape = "openai"
         try:
             group = self._group(key)

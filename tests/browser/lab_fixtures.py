@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from lab import Lab, chromium, launch  # noqa: E402
 from lab_page import (KERNEL_STATE, NOTEBOOK, cells, kernel_state, menu, open_and_run_all,  # noqa: E402,F401
-                      open_notebook, run_cell, wait_cells_done, write_notebook)
+                      open_notebook, run_cell, shown_words, wait_cells_done, words, write_notebook)
 
 
 class BrowserTestsSkipped(UserWarning):

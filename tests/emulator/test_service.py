@@ -8,6 +8,7 @@ import re
 import os
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -290,3 +291,16 @@ def test_import_stays_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": os.getcwd()})
     assert out.stdout.strip() == "[]"
+
+
+def test_the_log_says_when_the_first_and_last_token_were_written(emulator):
+    before = time.time()
+    stream = client(emulator).chat.completions.create(
+        model="qwen3-32b", messages=ASK, stream=True,
+        extra_headers={"X-Emulator": "rate=400; answer_tokens=200; reasoning_tokens=0"})
+    text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+    after = time.time()
+    written = emulator.requests[-1]["tokens_written"]
+    assert text and before < written["first"] < written["last"] <= after
+    # 200 tokens paced at 400 a second: the last leaves about half a second after the first.
+    assert 0.4 < written["last"] - written["first"] < 0.5 + (after - before)
