@@ -129,7 +129,7 @@ class Reply:
         """One line: model, tokens, time to first token, tokens/s."""
         parts = [self.model or "?"]
         if self.usage:
-            parts.append(f"{self.usage.prompt_tokens} → {self.usage.completion_tokens} tokens")
+            parts.append(f"{self.usage.prompt_tokens:,} → {self.usage.completion_tokens:,} tokens")
         if self.ttft is not None:
             parts.append(f"first token {self.ttft:.2f} s")
         rate = self.tokens_per_second

@@ -111,3 +111,11 @@ def test_ttft_and_rate_come_from_the_clock():
     builder.add(Finished("stop"))
     reply = builder.finish()
     assert reply.ttft == 0.5 and reply.elapsed == 2.5 and reply.tokens_per_second == 50
+
+
+def test_the_usage_line_groups_the_digits_of_large_counts():
+    reply = assemble([
+        chunk({"content": "x"}, finish="stop"),
+        chunk(choices=False, usage={"prompt_tokens": 12, "completion_tokens": 1250017, "total_tokens": 1250029}),
+    ])
+    assert "12 → 1,250,017 tokens" in reply.summary()
