@@ -104,7 +104,8 @@ METHOD = [
     browser.METHOD,
     "Call log and disk cache: in this process, interleaved on/off runs (`session.log` and `session.cache`: "
     "on = log + disk, off = no log + memory); the log's size is the SQLite file (with its full-text index) "
-    "divided by the calls in it. `ask()`: pairs of blocks of consecutive calls, on-off then off-on in turn; "
+    "divided by the calls in it. `ask()`: pairs of blocks of consecutive calls (40-token replies, the worst "
+    "case, and the 1,000-token reply of the client-overhead rows), on-off then off-on in turn; "
     "before each block the log's writer finishes the previous block's rows and 0.1 s passes (untimed), and "
     "the ratio is the median of the pairs' ratios; the CPU note counts every thread until the block's rows "
     "are written. "
