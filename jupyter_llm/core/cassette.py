@@ -27,7 +27,6 @@ Example::
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 import threading
@@ -38,6 +37,7 @@ from pathlib import Path
 from .. import errors
 from . import cassette_diff, cassette_format, kernel
 from .cassette_file import CassetteFile
+from .cassette_replay import error_record, replay, replay_stream_async
 from .files import write_atomic
 from .notes import note
 
@@ -45,9 +45,6 @@ MODES = ("off", "auto", "record", "replay", "fallback")
 SUFFIX = ".llm.jsonl"
 #: Keys of a chat body that the transport adds itself; they do not tell two requests apart.
 _TRANSPORT_KEYS = ("stream", "stream_options")
-_ERROR_ATTRS = ("model", "available", "limit", "requested", "retry_after", "request_id")
-
-
 class Cassette:
     """One cassette file and the exchanges known in it; a context manager.
 
@@ -110,7 +107,7 @@ class Cassette:
         _decided.source = "replayed"  # also for a miss in replay mode: nothing was sent
         found, key, record, secrets = self._look_up(request)
         if found is not None:
-            return _replay(request.kind, found, self.speed)
+            return replay(request.kind, found, self.speed)
         if self.mode == "fallback":
             _decided.source = "live"
             self._tell_live(request.kind, request.endpoint.stand_in)
@@ -123,7 +120,7 @@ class Cassette:
         except errors.BudgetExceeded:
             raise  # the session's own limit, not the gateway's answer: nothing to replay
         except errors.LLMError as exc:
-            record["error"] = _error_record(exc)
+            record["error"] = error_record(exc)
             self._store(key, record, secrets)
             raise
         self._store(key, record, secrets)
@@ -136,8 +133,8 @@ class Cassette:
         found, key, record, secrets = self._look_up(request)
         if found is not None:
             if request.kind == "chat":
-                return _replay_stream_async(found, self.speed), "replayed"
-            return _replay(request.kind, found, self.speed), "replayed"
+                return replay_stream_async(found, self.speed), "replayed"
+            return replay(request.kind, found, self.speed), "replayed"
         if self.mode == "fallback":
             self._tell_live(request.kind, request.endpoint.stand_in)
             return await live(), "live"
@@ -148,7 +145,7 @@ class Cassette:
         except errors.BudgetExceeded:
             raise  # the session's own limit, not the gateway's answer: nothing to replay
         except errors.LLMError as exc:
-            record["error"] = _error_record(exc)
+            record["error"] = error_record(exc)
             self._store(key, record, secrets)
             raise
         self._store(key, record, secrets)
@@ -214,7 +211,7 @@ class Cassette:
     def _store_stream(self, key, record, timed, secrets, error: errors.LLMError | None = None) -> None:
         record |= cassette_format.encode_chunks(timed)
         if error is not None:
-            record["error"] = _error_record(error)
+            record["error"] = error_record(error)
         self._store(key, record, secrets)
 
     def _store(self, key: str, record: dict, secrets) -> None:
@@ -288,49 +285,6 @@ def last_decision() -> str:
     """How this thread's last :meth:`Cassette.answer` went: ``replayed``, ``recorded`` or ``live``
     (fallback mode: sent, and not recorded)."""
     return getattr(_decided, "source", "recorded")
-
-
-def _replay(kind: str, record: dict, speed: float):
-    if kind == "chat":
-        return _replay_stream(record, speed)
-    if "error" in record:
-        raise _rebuild(record["error"])
-    return record["response"]
-
-
-def _replay_stream(record: dict, speed: float):
-    for wait, chunk in cassette_format.decode_chunks(record):
-        if speed and wait:
-            time.sleep(wait / speed)
-        yield chunk
-    if "error" in record:
-        raise _rebuild(record["error"])
-
-
-async def _replay_stream_async(record: dict, speed: float):
-    for wait, chunk in cassette_format.decode_chunks(record):
-        if speed and wait:
-            await asyncio.sleep(wait / speed)
-        yield chunk
-    if "error" in record:
-        raise _rebuild(record["error"])
-
-
-def _error_record(exc: errors.LLMError) -> dict:
-    out = {"type": type(exc).__name__, "message": str(exc), "status_code": exc.status_code}
-    out.update({name: getattr(exc, name) for name in _ERROR_ATTRS if getattr(exc, name, None) is not None})
-    return out
-
-
-def _rebuild(data: dict) -> errors.LLMError:
-    cls = getattr(errors, data.get("type", ""), None)
-    if not (isinstance(cls, type) and issubclass(cls, errors.LLMError)):
-        cls = errors.LLMError
-    exc = cls(data["message"], status_code=data.get("status_code"))
-    for name in _ERROR_ATTRS:
-        if name in data:
-            setattr(exc, name, data[name])
-    return exc
 
 
 def _scrub(request: dict, secrets) -> dict:
