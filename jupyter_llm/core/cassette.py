@@ -117,11 +117,8 @@ class Cassette:
             return self._record_stream(key, record, live, secrets)
         try:
             record["response"] = live()
-        except errors.BudgetExceeded:
-            raise  # the session's own limit, not the gateway's answer: nothing to replay
         except errors.LLMError as exc:
-            record["error"] = error_record(exc)
-            self._store(key, record, secrets)
+            self._store_refusal(key, record, exc, secrets)
             raise
         self._store(key, record, secrets)
         return record["response"]
@@ -142,11 +139,8 @@ class Cassette:
             return self._record_stream_async(key, record, await live(), secrets), "recorded"
         try:
             record["response"] = await live()
-        except errors.BudgetExceeded:
-            raise  # the session's own limit, not the gateway's answer: nothing to replay
         except errors.LLMError as exc:
-            record["error"] = error_record(exc)
-            self._store(key, record, secrets)
+            self._store_refusal(key, record, exc, secrets)
             raise
         self._store(key, record, secrets)
         return record["response"], "recorded"
@@ -213,6 +207,13 @@ class Cassette:
         if error is not None:
             record["error"] = error_record(error)
         self._store(key, record, secrets)
+
+    def _store_refusal(self, key: str, record: dict, exc: errors.LLMError, secrets) -> None:
+        """Keep the gateway's refusal as the answer a replay raises again; the session's own
+        budget is not the gateway's answer, and nothing of it is kept."""
+        if not isinstance(exc, errors.BudgetExceeded):
+            record["error"] = error_record(exc)
+            self._store(key, record, secrets)
 
     def _store(self, key: str, record: dict, secrets) -> None:
         """Append ``record``; a failure to write is a warning, never the loss of the reply."""
