@@ -48,6 +48,8 @@ from .schema import Schema, as_schema, typed_columns
 _FATAL = (errors.AuthenticationError, errors.QuotaExceeded, errors.ModelNotFound, errors.ConfigError,
           errors.CapabilityError)
 _PROGRESS_ROWS = 10
+#: How long finished rows gather on the loop before they go to the waiting thread together.
+_WAVE_SECONDS = 0.05
 
 _lock = threading.Lock()
 
@@ -204,14 +206,13 @@ class _Job:
                     items = [self._finished.get(timeout=0.25)]
                 except queue.Empty:
                     continue
-                # Rows finish in waves: whatever else finished meanwhile is kept in one cache
-                # transaction and one progress update, not one each.
                 while True:
                     try:
                         items.append(self._finished.get_nowait())
                     except queue.Empty:
                         break
-                rows = [item for item in items if not isinstance(item, BaseException)]
+                # A wave of rows is kept in one cache transaction and one progress update.
+                rows = [i for item in items if isinstance(item, list) for i in item]
                 left -= len(rows)
                 self._keep(*rows)
                 if bar is not None:
@@ -239,14 +240,32 @@ class _Job:
                                          f"{self.summary.removeprefix('map: ')}")
 
     async def _send_rows(self, workers: int, own) -> None:
-        """Run the pending rows, ``workers`` at a time; each finished row (or a fatal error) goes to ``done``."""
+        """Run the pending rows, ``workers`` at a time; finished rows go to the waiting thread in waves."""
         rows = iter(self.pending)
+        loop = asyncio.get_running_loop()
+        wave: list = []
+        timer: asyncio.TimerHandle | None = None
 
-        def done(item) -> None:
+        def deliver() -> None:
+            nonlocal timer
+            if timer is not None:
+                timer.cancel()
+            items, timer = wave[:], None
+            wave.clear()
+            if not items:
+                return
             with _lock:
                 if self._waiting:
-                    return self._finished.put(item)
-            self._keep(item)  # the waiting thread has gone: the row is kept from here
+                    return self._finished.put(items)
+            self._keep(*items)  # the waiting thread has gone: the rows are kept from here
+
+        def done(i: int) -> None:
+            # One wake of the waiting thread per wave, not per row: each wake takes the GIL
+            # from this loop, and the rows it would hand over one by one go to the cache together.
+            nonlocal timer
+            wave.append(i)
+            if timer is None:
+                timer = loop.call_later(_WAVE_SECONDS, deliver)
 
         async def worker() -> None:
             for i in rows:  # shared by the workers: each takes the next row
@@ -255,11 +274,17 @@ class _Job:
                 try:
                     await self._row(i, own)
                 except Exception as exc:  # fatal, or a fault of ours: the waiting thread raises it
-                    done(exc)
+                    deliver()
+                    with _lock:
+                        if self._waiting:
+                            self._finished.put(exc)
                     return
                 done(i)
 
-        await asyncio.gather(*(worker() for _ in range(workers)))
+        try:
+            await asyncio.gather(*(worker() for _ in range(workers)))
+        finally:
+            deliver()  # the last wave at once: the batch ends when its last row does
 
     async def _row(self, i: int, own) -> None:
         attempt, stop = 0, self.policy.stop
