@@ -76,6 +76,8 @@ def run(data, prompt, *, model: str | None = None, schema=None, system: str | No
     client = Client(session, max_retries=0, **options)
     batch = call_log.new_id()
     template = build(session, catalog(session), [], model=model, think=think, batch=batch, **params)
+    # Every row is logged under the cell that ran map(), even a row that ends after an interrupt.
+    template.origin = call_log.where()
     job = _Job(data, prompt, template, client, system=system, spec=as_schema(schema) if schema is not None else None,
                cache=cache)
     job.check_size(confirm)
