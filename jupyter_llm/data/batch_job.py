@@ -213,15 +213,16 @@ class _Job:
                         items.append(self._finished.get_nowait())
                     except queue.Empty:
                         break
-                # A wave of rows is kept in one cache transaction and one progress update.
-                rows = [i for item in items if isinstance(item, list) for i in item]
+                # A wave of rows (a list, perhaps ending with a fatal error) is kept in one cache
+                # transaction and one progress update.
+                rows = [i for wave in items for i in wave if not isinstance(i, BaseException)]
                 left -= len(rows)
                 self._keep(*rows)
                 if bar is not None:
                     tokens = sum(row["total_tokens"] for row in list(self.usage.values()))
                     bar.set_postfix_str(f"failed={len(self.errors)}, tokens={tokens:,}", refresh=False)
                     bar.update(sum(1 + len(self.twins.get(i, ())) for i in rows))
-                fatal = next((item for item in items if isinstance(item, BaseException)), None)
+                fatal = next((i for wave in items for i in wave if isinstance(i, BaseException)), None)
                 if fatal is not None:
                     raise fatal  # a fatal error (the rest are kept per row)
         except KeyboardInterrupt:
@@ -248,18 +249,16 @@ class _Job:
         wave: list = []
         timer: asyncio.TimerHandle | None = None
 
-        def deliver() -> None:
+        def deliver(*fatal: BaseException) -> None:
             nonlocal timer
             if timer is not None:
                 timer.cancel()
-            items, timer = wave[:], None
+            finished, timer = wave[:], None
             wave.clear()
-            if not items:
-                return
             with _lock:
                 if self._waiting:
-                    return self._finished.put(items)
-            self._keep(*items)  # the waiting thread has gone: the rows are kept from here
+                    return self._finished.put([*finished, *fatal])
+            self._keep(*finished)  # the waiting thread has gone: the rows are kept from here
 
         def done(i: int) -> None:
             # One wake of the waiting thread per wave, not per row: each wake takes the GIL
@@ -276,11 +275,7 @@ class _Job:
                 try:
                     await self._row(i, own)
                 except Exception as exc:  # fatal, or a fault of ours: the waiting thread raises it
-                    deliver()
-                    with _lock:
-                        if self._waiting:
-                            self._finished.put(exc)
-                    return
+                    return deliver(exc)
                 done(i)
 
         try:
