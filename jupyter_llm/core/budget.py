@@ -112,7 +112,7 @@ class BudgetTransport(Transport):
         if request.kind not in COUNTED:
             return None
         tokens_budget = self.session.budget_tokens
-        estimate = _estimate(request)
+        estimate = _estimate(request) if tokens_budget is not None else 0
         self._admit(request, estimate, tokens_budget)
         if tokens_budget is None:
             return None

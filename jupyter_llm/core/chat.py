@@ -210,7 +210,7 @@ def _log(request: ChatRequest, body: dict, reply: Reply, error, source: str, ses
     usage = reply.usage
     params = {k: v for k, v in body.items() if k not in ("messages", "tools", "model")}
     call_log.record({
-        "id": reply.log_id, "kind": "chat", "model": request.model, **call_log.where(),
+        "id": reply.log_id, "kind": "chat", "model": request.model, **(request.origin or call_log.where()),
         "params": params, "messages": body.get("messages"),
         "tools": [t.get("function", {}).get("name") for t in body.get("tools") or ()] or None,
         "tool_calls": [{"name": c.name, "arguments": c.arguments_json} for c in reply.tool_calls] or None,

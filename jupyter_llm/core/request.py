@@ -47,6 +47,9 @@ class ChatRequest:
     #: What the call log files this request under: a conversation's name, a batch's id.
     conversation: str | None = None
     batch: str | None = None
+    #: The notebook and cell the call log files this request under (:func:`call_log.where`), when
+    #: the caller took them already: a batch takes them once, on the thread of the cell that ran it.
+    origin: dict | None = None
 
     @property
     def opens_thinking(self) -> bool:

@@ -48,6 +48,8 @@ from .schema import Schema, as_schema, typed_columns
 _FATAL = (errors.AuthenticationError, errors.QuotaExceeded, errors.ModelNotFound, errors.ConfigError,
           errors.CapabilityError)
 _PROGRESS_ROWS = 10
+#: How long finished rows gather on the loop before they go to the waiting thread together.
+_WAVE_SECONDS = 0.05
 
 _lock = threading.Lock()
 
@@ -74,6 +76,8 @@ def run(data, prompt, *, model: str | None = None, schema=None, system: str | No
     client = Client(session, max_retries=0, **options)
     batch = call_log.new_id()
     template = build(session, catalog(session), [], model=model, think=think, batch=batch, **params)
+    # Every row is logged under the cell that ran map(), even a row that ends after an interrupt.
+    template.origin = call_log.where()
     job = _Job(data, prompt, template, client, system=system, spec=as_schema(schema) if schema is not None else None,
                cache=cache)
     job.check_size(confirm)
@@ -204,21 +208,21 @@ class _Job:
                     items = [self._finished.get(timeout=0.25)]
                 except queue.Empty:
                     continue
-                # Rows finish in waves: whatever else finished meanwhile is kept in one cache
-                # transaction and one progress update, not one each.
                 while True:
                     try:
                         items.append(self._finished.get_nowait())
                     except queue.Empty:
                         break
-                rows = [item for item in items if not isinstance(item, BaseException)]
+                # A wave of rows (a list, perhaps ending with a fatal error) is kept in one cache
+                # transaction and one progress update.
+                rows = [i for wave in items for i in wave if not isinstance(i, BaseException)]
                 left -= len(rows)
                 self._keep(*rows)
                 if bar is not None:
                     tokens = sum(row["total_tokens"] for row in list(self.usage.values()))
                     bar.set_postfix_str(f"failed={len(self.errors)}, tokens={tokens:,}", refresh=False)
                     bar.update(sum(1 + len(self.twins.get(i, ())) for i in rows))
-                fatal = next((item for item in items if isinstance(item, BaseException)), None)
+                fatal = next((i for wave in items for i in wave if isinstance(i, BaseException)), None)
                 if fatal is not None:
                     raise fatal  # a fatal error (the rest are kept per row)
         except KeyboardInterrupt:
@@ -239,14 +243,30 @@ class _Job:
                                          f"{self.summary.removeprefix('map: ')}")
 
     async def _send_rows(self, workers: int, own) -> None:
-        """Run the pending rows, ``workers`` at a time; each finished row (or a fatal error) goes to ``done``."""
+        """Run the pending rows, ``workers`` at a time; finished rows go to the waiting thread in waves."""
         rows = iter(self.pending)
+        loop = asyncio.get_running_loop()
+        wave: list = []
+        timer: asyncio.TimerHandle | None = None
 
-        def done(item) -> None:
+        def deliver(*fatal: BaseException) -> None:
+            nonlocal timer
+            if timer is not None:
+                timer.cancel()
+            finished, timer = wave[:], None
+            wave.clear()
             with _lock:
                 if self._waiting:
-                    return self._finished.put(item)
-            self._keep(item)  # the waiting thread has gone: the row is kept from here
+                    return self._finished.put([*finished, *fatal])
+            self._keep(*finished)  # the waiting thread has gone: the rows are kept from here
+
+        def done(i: int) -> None:
+            # One wake of the waiting thread per wave, not per row: each wake takes the GIL
+            # from this loop, and the rows it would hand over one by one go to the cache together.
+            nonlocal timer
+            wave.append(i)
+            if timer is None:
+                timer = loop.call_later(_WAVE_SECONDS, deliver)
 
         async def worker() -> None:
             for i in rows:  # shared by the workers: each takes the next row
@@ -255,11 +275,13 @@ class _Job:
                 try:
                     await self._row(i, own)
                 except Exception as exc:  # fatal, or a fault of ours: the waiting thread raises it
-                    done(exc)
-                    return
+                    return deliver(exc)
                 done(i)
 
-        await asyncio.gather(*(worker() for _ in range(workers)))
+        try:
+            await asyncio.gather(*(worker() for _ in range(workers)))
+        finally:
+            deliver()  # the last wave at once: the batch ends when its last row does
 
     async def _row(self, i: int, own) -> None:
         attempt, stop = 0, self.policy.stop
