@@ -77,11 +77,13 @@ ARM = """([index, tail, live]) => {
       probe.settled = Date.now();
       probe.settledPerf = performance.now();
     }
-    for (const md of cell.querySelectorAll('.jp-OutputArea-output.jp-RenderedMarkdown')) {
+    // A long answer comes as several Markdown outputs: the last one ends with its last words.
+    const parts = [...cell.querySelectorAll('.jp-OutputArea-output.jp-RenderedMarkdown')];
+    for (const md of parts) {
       if (words(md.textContent.slice(-600)).slice(-tail.length).join(' ') === wanted) {
         probe.final = Date.now();
         probe.finalPerf = performance.now();
-        probe.answer = md.textContent;
+        probe.answer = parts.map(part => part.textContent).join(' ');
         dom.disconnect();
         return;
       }

@@ -11,6 +11,7 @@ import json
 from html import escape
 
 from ..core.markdown import image_allowed, safe_markdown, strip_controls
+from .parts import markdown_parts
 
 _SMALL = "color: grey; font-size: 0.85em"
 # A folded part (reasoning, a tool call) framed like the live view's accordion, in JupyterLab's
@@ -83,6 +84,15 @@ def reasoning_bundle(reasoning: str, seconds: float | None) -> dict:
 
 def answer_bundle(content: str) -> dict:
     return {"text/plain": plain_preview(content), "text/markdown": safe_markdown(content)}
+
+
+def answer_bundles(content: str) -> list[dict]:
+    """The answer's outputs: one, or for a long answer its consecutive parts (``parts.py``),
+    so a front end renders it a piece at a time. The first holds the plain-text preview of
+    the whole answer; the others are Markdown alone, so a plain-text reader sees one answer."""
+    bundle = answer_bundle(content)
+    first, *rest = markdown_parts(bundle["text/markdown"])
+    return [{**bundle, "text/markdown": first}] + [{"text/markdown": part} for part in rest]
 
 
 def plain_preview(text: str, limit: int = PLAIN_LIMIT) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from ..core.events import (ChoiceEvent, ContentDelta, Event, Notice, ReasoningDelta, RefusalDelta, Revised,
                            RoundEnd, ToolCallDelta, ToolStatus)
 from ..core.kernel import in_kernel
-from .html import (answer_bundle, reasoning_bundle, reasoning_header, refusal_bundle, tool_calls_bundle,
+from .html import (answer_bundles, reasoning_bundle, reasoning_header, refusal_bundle, tool_calls_bundle,
                    tool_card_bundle, tool_live_html, usage_bundle)
 from .throttle import Throttle
 
@@ -41,9 +41,9 @@ class ReplyRenderer:
     """
 
     def __init__(self, interval: float = INTERVAL, clock: Callable[[], float] = time.monotonic,
-                 answer: Callable[[str], dict] = answer_bundle, head: tuple[int, int] | None = None):
+                 answer: Callable[[str], list[dict]] = answer_bundles, head: tuple[int, int] | None = None):
         self._clock = clock
-        self._answer = answer  # the answer's outputs (-f FORMAT shows code, JSON, HTML, math)
+        self._answer = answer  # the answer's outputs, in order (-f FORMAT shows code, JSON, HTML, math)
         self._interval = interval
         # (lines, characters) of the answer the live view shows at most; past them it counts
         # what arrives. A -f json reply of megabytes is data for Python, not text to read live.
@@ -176,7 +176,8 @@ class ReplyRenderer:
         if reply.reasoning.strip():
             _show(reasoning_bundle(reply.reasoning, seconds))
         if reply.content.strip():
-            _show(self._answer(reply.content))
+            for bundle in self._answer(reply.content):
+                _show(bundle)
         if reply.refusal:
             _show(refusal_bundle(reply.refusal))
         results = getattr(reply, "tool_results", None)

@@ -90,7 +90,7 @@ class LLMMagics(Magics):
         except errors.ConfigError as exc:
             raise UsageError(str(exc)) from exc
         renderer = ReplyRenderer() if name == "markdown" else ReplyRenderer(
-            answer=lambda content: format_bundle(name, content, parse=read),
+            answer=lambda content: [format_bundle(name, content, parse=read)],
             head=JSON_HEAD if name == "json" else None)
         renderer.start(model=args.model or "")
         options = dict(model=args.model, think=args.think, **params)

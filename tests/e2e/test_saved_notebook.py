@@ -39,13 +39,21 @@ renderer.finish(reply)
 '''
 
 
-def test_saved_notebook_shows_the_reply_and_passes_nbval(tmp_path, monkeypatch):
+# A long answer: sections of prose, a table, a list and code, about 60 KB.
+LONG = CELL.replace(
+    'answer = "## Result',
+    'answer = "".join(f"## Part {i}\\n\\nWords about part {i} and its window size, in a sentence or two.\\n\\n"'
+    ' f"| size | noise |\\n|---:|---|\\n| {i} | low |\\n\\n- a point about {i}\\n- another point\\n\\n"'
+    ' f"```python\\nprint({i})\\n```\\n\\n" for i in range(500))\nanswer += "## Result')
+
+
+def _run_and_save(tmp_path, monkeypatch, source: str):
     import nbformat
     from nbclient import NotebookClient
 
     # The kernels that nbclient and nbval start inherit it.
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(CELL)])
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     resources = {"metadata": {"path": str(tmp_path)}}
     NotebookClient(notebook, timeout=60, kernel_name="python3", resources=resources).execute()
@@ -53,7 +61,40 @@ def test_saved_notebook_shows_the_reply_and_passes_nbval(tmp_path, monkeypatch):
     nbformat.write(notebook, path)
     if os.environ.get("KEEP_NB"):
         nbformat.write(notebook, os.environ["KEEP_NB"])
+    return notebook, path
 
+
+def _nbval(tmp_path, path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval", str(path), "-q",
+         "-p", "no:cacheprovider", "-o", "addopts="],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
+def test_a_long_answer_saves_as_consecutive_markdown_outputs_that_hold_it_whole(tmp_path, monkeypatch):
+    notebook, path = _run_and_save(tmp_path, monkeypatch, LONG)
+    outputs = notebook.cells[0].outputs
+    live, reasoning, *answer, usage = outputs
+    assert live.data == {"text/plain": ""} and usage.data["text/plain"].startswith("qwq-32b")
+    assert len(answer) > 1, "a long answer is shown in parts"
+    assert all("text/markdown" in part.data for part in answer)
+    # A plain-text reader sees one preview of the whole answer, not one per part.
+    assert [sorted(part.data) for part in answer[1:]] == [["text/markdown"]] * (len(answer) - 1)
+    assert "more characters in the rich output" in answer[0].data["text/plain"]
+    markdown = "".join(part.data["text/markdown"] for part in answer)
+    assert markdown.startswith("## Part 0\n") and markdown.index("## Part 250\n") < markdown.index("## Result")
+    assert all(part.data["text/markdown"].count("```") % 2 == 0 for part in answer), "no code block is cut"
+    assert markdown.count("## Part ") == 500 and "print('<script>')" in markdown
+    _nbval(tmp_path, path)
+
+
+def test_saved_notebook_shows_the_reply_and_passes_nbval(tmp_path, monkeypatch):
+    notebook, path = _run_and_save(tmp_path, monkeypatch, CELL)
     outputs = notebook.cells[0].outputs
     assert [sorted(o.data) for o in outputs] == [
         ["text/plain"],
@@ -67,12 +108,4 @@ def test_saved_notebook_shows_the_reply_and_passes_nbval(tmp_path, monkeypatch):
     assert "&lt;b>" in answer.data["text/markdown"] and "print('<script>')" in answer.data["text/markdown"]
     assert usage.data["text/plain"].startswith("qwq-32b · 10 → 500 tokens")
 
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbval", str(path), "-q",
-         "-p", "no:cacheprovider", "-o", "addopts="],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    _nbval(tmp_path, path)

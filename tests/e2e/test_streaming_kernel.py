@@ -21,6 +21,7 @@ import pytest
 from support import Kernel, LiveDom, raw_html
 from jupyter_llm.core.markdown import safe_markdown
 from jupyter_llm.display.html import plain_preview, render_markdown
+from jupyter_llm.display.parts import markdown_parts
 
 ROOT = Path(__file__).resolve().parents[2]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -298,13 +299,17 @@ def test_live_view_is_one_constant_output_then_final_outputs_hold_everything(whi
     assert len(opened) == 1 and set(opened) == closed
     assert opened[0] == live["content"]["data"][WIDGET_VIEW]["model_id"]
 
-    reasoning, answer, usage = (m["content"]["data"] for m in final)
+    reasoning, *answer, usage = (m["content"]["data"] for m in final)
     n = f"{len(streamed.reasoning):,}"
     assert reasoning["text/plain"].startswith(f"Reasoning ({n} chars, ")
     assert reasoning["text/plain"].split("s):\n", 1)[1] == plain_preview(streamed.reasoning)
     assert re.match(f'<details style="[^"]*"><summary style="[^"]*">Reasoning · {n} chars · ', reasoning["text/html"])
     assert "<details open" not in reasoning["text/html"]
-    assert answer == {"text/plain": plain_preview(streamed.answer), "text/markdown": safe_markdown(streamed.answer)}
+    # A long answer comes in parts: one plain-text preview of the whole, then Markdown alone.
+    assert answer[0]["text/plain"] == plain_preview(streamed.answer)
+    assert [sorted(part) for part in answer[1:]] == [["text/markdown"]] * (len(answer) - 1)
+    assert "".join(part["text/markdown"] for part in answer) == safe_markdown(streamed.answer)
+    assert len(answer) == len(markdown_parts(safe_markdown(streamed.answer)))
     assert usage["text/plain"] == streamed.summary
     assert usage["text/html"].endswith(f">{html.escape(streamed.summary)}</div>")
 
